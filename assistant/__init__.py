@@ -1,0 +1,1 @@
+"""The assistant: speech, understanding, policy, pipeline and service, on top of ``vehicle``."""

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages carvoice needs, only those missing (idempotent, fast when done).
+#   mosquitto        the MQTT broker the tests start on a loopback port
+#   espeak-ng, sox   spoken test requests and audio conversion (the evaluation's --speak)
+#   libportaudio2    sounddevice's PortAudio; libasound2-plugins for ALSA's file plugin in tests
+#   libsndfile1      WAV reading
+#   systemd          systemd-analyze for the unit-file checks
+set -euo pipefail
+packages=(mosquitto espeak-ng sox libportaudio2 libsndfile1 libasound2-plugins alsa-utils systemd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "setup-system: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
