@@ -7,6 +7,8 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 from vehicle.signals import VssValue
 
@@ -40,6 +42,59 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> Any:
+    from assistant.config import load_settings
+
+    overrides = {}
+    if getattr(args, "understanding", None):
+        overrides["understanding.mode"] = args.understanding
+    return load_settings(args.config, **overrides)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Answer JSON-lines requests from stdin on stdout (the evaluation interface)."""
+    from assistant.batch import main_batch
+    from assistant.errors import ConfigError
+
+    try:
+        settings = _settings(args)
+    except ConfigError as err:
+        print(f"carvoice batch: {err}", file=sys.stderr)
+        return 2
+    return main_batch(settings, speech=not args.no_speech)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Ask one thing and print the reply and what changed in the car."""
+    import asyncio
+
+    from assistant.batch import BatchRunner
+    from assistant.errors import ConfigError
+
+    try:
+        settings = _settings(args)
+    except ConfigError as err:
+        print(f"carvoice ask: {err}", file=sys.stderr)
+        return 2
+    init = dict(args.set)
+
+    async def ask() -> dict[str, Any]:
+        runner = BatchRunner(settings, speech=False)
+        try:
+            line = json.dumps({"id": 1, "text": args.text, "seat": args.seat, "init": init or None})
+            return await runner.handle_line(line)
+        finally:
+            await runner.close()
+
+    result = asyncio.run(ask())
+    print(result["reply"])
+    for path, value in result["changes"].items():
+        print(f"  {path} = {json.dumps(value)}")
+    if args.verbose_calls:
+        print("  calls:", json.dumps(result["calls"]))
+    return 0 if result["error"] is None else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     ap = argparse.ArgumentParser(prog="carvoice", description="An offline in-car voice assistant.")
@@ -55,6 +110,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="start value of a sensor or actuator, e.g. Vehicle.Speed=80 (repeatable)",
     )
     sim.set_defaults(func=cmd_sim)
+
+    batch = sub.add_parser("batch", help="JSON-lines requests on stdin, one result line each on stdout")
+    batch.add_argument("--config", type=Path, help="TOML configuration file")
+    batch.add_argument("--no-speech", action="store_true", help="skip speech synthesis of replies")
+    batch.add_argument("--understanding", choices=["parser-first", "model-only", "parser-only"],
+                       help="override understanding.mode")
+    batch.set_defaults(func=cmd_batch)
+
+    ask = sub.add_parser("ask", help="say one thing (typed) and print the reply and the changes")
+    ask.add_argument("text")
+    ask.add_argument("--seat", default="driver", choices=["driver", "passenger", "rear-left", "rear-right"])
+    ask.add_argument("--config", type=Path, help="TOML configuration file")
+    ask.add_argument("--understanding", choices=["parser-first", "model-only", "parser-only"])
+    ask.add_argument("--set", action="append", type=_parse_assignment, default=[], metavar="PATH=VALUE",
+                     help="start value in the simulator, e.g. Vehicle.Speed=80 (repeatable)")
+    ask.add_argument("--calls", dest="verbose_calls", action="store_true", help="also print the tool calls")
+    ask.set_defaults(func=cmd_ask)
     return ap
 
 

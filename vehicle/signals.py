@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import cantools
@@ -153,7 +153,7 @@ class Limits:
 
 def dbc_path() -> str:
     """Filesystem path of the project's DBC file."""
-    return str(resources.files("vehicle") / "dbc" / "carvoice.dbc")
+    return str(Path(__file__).resolve().parent / "dbc" / "carvoice.dbc")
 
 
 @functools.cache

@@ -1,0 +1,127 @@
+"""One frozen configuration, loaded once from a TOML file and the environment, passed down.
+
+Every key, with its default, is documented in ``carvoice.example.toml``. Environment variables
+override the file: ``CARVOICE_<SECTION>__<KEY>``, e.g. ``CARVOICE_VEHICLE__INTERFACE=socketcand``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The project's checkout (models/ and voices/ live here when run from source)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VehicleConfig(_Section):
+    """How the assistant reaches the car."""
+
+    interface: Literal["embedded", "virtual", "socketcand", "socketcan"] = "embedded"
+    """``embedded``: the built-in simulator in this process; ``socketcand``: a shared bus such as
+    ``carvoice sim``; ``socketcan``: a real head unit's CAN device."""
+    channel: str = "can0"
+    """socketcand bus name, SocketCAN device, or virtual channel."""
+    host: str = "127.0.0.1"
+    """socketcand server host."""
+    port: int = Field(default=29536, ge=1, le=65535)
+    """socketcand server TCP port."""
+    timeout_s: float = Field(default=0.3, gt=0, le=10)
+    """How long to wait for the status frame that confirms a command, in seconds."""
+    retries: int = Field(default=1, ge=0, le=5)
+    """Resends of a command that was not confirmed in time."""
+    frame_log: Path | None = None
+    """Write every frame to this candump-format log (for replay); off by default."""
+
+
+class UnderstandingConfig(_Section):
+    """How requests are understood."""
+
+    mode: Literal["parser-first", "model-only", "parser-only"] = "parser-first"
+    """``parser-first``: the deterministic parser, the model for the rest; ``model-only``: every
+    request to the model (for comparison); ``parser-only``: never load the model."""
+    model_path: Path = ROOT / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+    """GGUF file of the local language model (a head unit with more memory may run a bigger one)."""
+    threads: int = Field(default=2, ge=1, le=64)
+    """CPU threads for the model."""
+    context_tokens: int = Field(default=2048, ge=512, le=32768)
+    """Model context window, in tokens."""
+    max_tokens: int = Field(default=96, ge=16, le=512)
+    """Longest model answer, in tokens."""
+    model_wait_s: float = Field(default=120.0, ge=0)
+    """How long a request that needs the model waits for it to finish loading, in seconds."""
+
+
+class PolicyConfigSection(_Section):
+    """Values of the safety rules."""
+
+    seat_speed_limit_kmh: float = Field(default=5.0, ge=0, le=30)
+    """Above this speed the driver's seat does not move or recline, in km/h."""
+
+
+class PlacesConfig(_Section):
+    """Offline destinations."""
+
+    pois: Path | None = None
+    """CSV of points of interest (name, category, latitude, longitude); default: the bundled copy of the spec's."""
+
+
+class Settings(BaseSettings):
+    """The whole configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="CARVOICE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+
+    language: Literal["en"] = "en"
+    """Language of speech and replies (only English so far)."""
+    vehicle: VehicleConfig = VehicleConfig()
+    understanding: UnderstandingConfig = UnderstandingConfig()
+    policy: PolicyConfigSection = PolicyConfigSection()
+    places: PlacesConfig = PlacesConfig()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment first, then the TOML file (passed as init values)
+        return env_settings, init_settings
+
+    def pois_path(self) -> Path:
+        """The points-of-interest file in effect."""
+        if self.places.pois is not None:
+            return self.places.pois
+        return Path(__file__).resolve().parent / "data" / "pois.csv"
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from a TOML file (optional), the environment and explicit overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except OSError as err:
+            raise ConfigError(f"cannot read config {path}: {err}") from err
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"config {path} is not valid TOML: {err}") from err
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        if key:
+            data.setdefault(section, {})[key] = value
+        else:
+            data[section] = value
+    try:
+        return Settings(**data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"invalid config {where}: {first['msg']}") from err

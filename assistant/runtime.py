@@ -1,0 +1,102 @@
+"""Builds the assistant's parts from the configuration: the car, the understanding, the policy."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import can
+
+from assistant.config import Settings
+from assistant.places import Places
+from assistant.policy import Policy, PolicyConfig
+from assistant.understanding.model import ModelSettings, ModelUnderstanding
+from assistant.understanding.parser import RuleParser
+from assistant.understanding.understand import Mode, Understanding
+from vehicle.gateway import CanGateway
+from vehicle.signals import VssValue
+from vehicle.sim import VehicleSimulator
+from vehicle.transport import CanTransport
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Car:
+    """A gateway to a car, and the simulator behind it when the car is the embedded one."""
+
+    gateway: CanGateway
+    simulator: VehicleSimulator | None = None
+    _ecu_bus: can.BusABC | None = None
+
+    async def close(self) -> None:
+        """Stop the simulator and close the bus."""
+        if self.simulator is not None:
+            self.simulator.stop()
+        await self.gateway.close()
+        if self._ecu_bus is not None:
+            self._ecu_bus.shutdown()
+
+
+async def open_car(settings: Settings, initial: Mapping[str, VssValue] | None = None) -> Car:
+    """The car the configuration names: a fresh embedded simulator, or a bus to a real/shared one."""
+    v = settings.vehicle
+    frame_log = str(v.frame_log) if v.frame_log else None
+    if v.interface != "embedded":
+        transport = CanTransport(v.interface, v.channel, v.host, v.port)
+        gateway = CanGateway(transport, timeout=v.timeout_s, retries=v.retries, frame_log=frame_log)
+        await gateway.start()
+        return Car(gateway)
+    channel = f"carvoice-{uuid.uuid4().hex[:12]}"
+    gateway = CanGateway(CanTransport("virtual", channel), timeout=v.timeout_s, retries=v.retries, frame_log=frame_log)
+    ecu_bus = can.Bus(interface="virtual", channel=channel)
+    try:
+        simulator = VehicleSimulator(ecu_bus, initial=initial)
+    except Exception:
+        ecu_bus.shutdown()
+        raise
+    # the gateway listens before the ECUs' first broadcast, so its state is complete at once
+    starting = asyncio.ensure_future(gateway.start(wait_for_state=2.0))
+    while not gateway.connected and not starting.done():
+        await asyncio.sleep(0)
+    simulator.start()
+    try:
+        await starting
+    except BaseException:
+        simulator.stop()
+        ecu_bus.shutdown()
+        raise
+    return Car(gateway, simulator, ecu_bus)
+
+
+def build_places(settings: Settings) -> Places:
+    """The offline destinations; the gazetteer loads in the background."""
+    places = Places(settings.pois_path())
+    threading.Thread(target=places.warm, name="gazetteer", daemon=True).start()
+    return places
+
+
+def build_policy(settings: Settings, places: Places) -> Policy:
+    """The policy with the configured rule values."""
+    return Policy(places, PolicyConfig(seat_speed_limit_kmh=settings.policy.seat_speed_limit_kmh))
+
+
+def build_understanding(settings: Settings, *, load_model: bool = True) -> Understanding:
+    """Parser and (unless parser-only) the model, which loads in a background thread."""
+    u = settings.understanding
+    mode = Mode(u.mode)
+    model = None
+    if mode is not Mode.PARSER_ONLY and load_model:
+        model = ModelUnderstanding(ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens))
+
+        def load() -> None:
+            with contextlib.suppress(Exception):  # the error is kept and raised to whoever waits for the model
+                model.load()
+
+        threading.Thread(target=load, name="model-load", daemon=True).start()
+    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s)

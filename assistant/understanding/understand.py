@@ -1,0 +1,208 @@
+"""Understanding: the parser first, the local model for what the parser is not sure of.
+
+Both produce tool calls that pass the same pydantic validation; a value outside its DBC range
+becomes a spoken refusal naming the range, never a coerced action.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from assistant.errors import ModelError
+from assistant.understanding.context import DialogueContext
+from assistant.understanding.model import ModelUnderstanding
+from assistant.understanding.parser import RawCall, RuleParser
+from assistant.understanding.tools import FAN_LEVELS, LEVELS, TOOLS, ToolCall, make_call
+from vehicle.signals import default_catalog
+
+_LOG = logging.getLogger(__name__)
+
+
+class Mode(StrEnum):
+    """Which understanding path serves requests."""
+
+    PARSER_FIRST = "parser-first"
+    MODEL_ONLY = "model-only"
+    PARSER_ONLY = "parser-only"
+
+
+class Source(StrEnum):
+    """Which path understood a request."""
+
+    PARSER = "parser"
+    MODEL = "model"
+    NONE = "none"
+
+
+@dataclass
+class Understood:
+    """What was understood of one request."""
+
+    calls: list[ToolCall] = field(default_factory=list)
+    """Validated tool calls, in order."""
+    refusals: list[str] = field(default_factory=list)
+    """Spoken reasons for calls that failed validation (out of range)."""
+    source: Source = Source.NONE
+    """The path that produced the calls."""
+    ms: float = 0.0
+    """Time spent understanding, in milliseconds."""
+    note: str = ""
+    """Why the parser deferred, for logs."""
+
+
+def range_reason(name: str, loc: tuple[Any, ...]) -> str:
+    """The spoken allowed range of a tool argument."""
+    cat = default_catalog()
+    arg = str(loc[-1]) if loc else ""
+    if name == "set_temperature":
+        lim = cat.limits("Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature")
+        return f"The temperature can be set between {lim.minimum:g} and {lim.maximum:g} degrees."
+    if name == "set_fan_speed":
+        if arg == "level":
+            return f"The fan goes from level 0 to {FAN_LEVELS}."
+        return "The fan can be set between 0 and 100 percent."
+    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
+        what = {"set_seat_heating": "Seat heating", "set_seat_ventilation": "Seat ventilation",
+                "set_massage": "The massage"}[name]
+        return f"{what} has levels 1 to {LEVELS}, or off."
+    if name == "move_seat":
+        lim = cat.limits("Vehicle.Cabin.Seat.Row1.DriverSide.Position")
+        return f"The seat moves between {lim.minimum:g} and {lim.maximum:g} millimetres."
+    if name == "recline_seat":
+        lim = cat.limits("Vehicle.Cabin.Seat.Row1.DriverSide.Backrest.Recline")
+        return f"The backrest reclines between {lim.minimum:g} and {lim.maximum:g} degrees."
+    if name == "set_window":
+        return "Windows open between 0 and 100 percent."
+    if name == "set_sunroof":
+        return "The sunroof opens between 0 and 100 percent, or tilts."
+    return "I can't do that."
+
+
+def validate(raw: list[RawCall]) -> tuple[list[ToolCall], list[str]]:
+    """Validated calls and the spoken reasons of those that failed."""
+    calls: list[ToolCall] = []
+    refusals: list[str] = []
+    for name, args in raw:
+        if name not in TOOLS:
+            _LOG.warning("dropped call to unknown tool %r", name)
+            refusals.append("I can't do that.")
+            continue
+        try:
+            call = make_call(name, args)
+        except ValidationError as err:
+            bound = [e for e in err.errors() if e["type"] in ("less_than_equal", "greater_than_equal",
+                                                              "less_than", "greater_than")]
+            if bound:
+                refusals.append(range_reason(name, tuple(bound[0]["loc"])))
+            else:
+                _LOG.warning("invalid call %s %s: %s", name, args, err.errors()[:1])
+                refusals.append("Sorry, I didn't understand that.")
+            continue
+        if call not in calls:
+            calls.append(call)
+    return calls, refusals
+
+
+class Understanding:
+    """Parser first; the model for the rest (or for everything, in model-only mode)."""
+
+    def __init__(self, parser: RuleParser, model: ModelUnderstanding | None, mode: Mode = Mode.PARSER_FIRST,
+                 *, model_wait: float = 120.0) -> None:
+        self.parser = parser
+        self.model = model
+        self.mode = mode
+        self.model_wait = model_wait
+
+    async def understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
+        """Understand one request (the model, when needed, runs off the event loop)."""
+        started = time.perf_counter()
+        result = await self._understand(text, speaker, context)
+        result.ms = (time.perf_counter() - started) * 1000
+        return result
+
+    async def _understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
+        if self.mode is not Mode.MODEL_ONLY:
+            parsed = self.parser.parse(text, speaker, context)
+            raw = self._expand_undo(parsed.calls, context)
+            if parsed.sure or self.mode is Mode.PARSER_ONLY or self.model is None:
+                calls, refusals = validate(raw)
+                if not parsed.sure and not calls:
+                    calls = [make_call("reply_only", {"reason": "unclear"})]
+                return Understood(calls, refusals, Source.PARSER, note=parsed.reason)
+            note = parsed.reason
+        else:
+            note = "model-only"
+        return await self._ask_model(text, speaker, note)
+
+    async def _ask_model(self, text: str, speaker: str, note: str) -> Understood:
+        assert self.model is not None
+        try:
+            ready = await asyncio.to_thread(self.model.wait, self.model_wait)
+            if not ready:
+                raise ModelError("the language model is still loading")
+            calls = await asyncio.to_thread(self.model.understand, text, speaker)
+        except ValidationError as err:
+            bound = [e for e in err.errors() if e["type"] in ("less_than_equal", "greater_than_equal")]
+            if bound:
+                loc = tuple(bound[0]["loc"])
+                name = next((str(p) for p in loc if str(p) in TOOLS), "")
+                return Understood([], [range_reason(name, loc)], Source.MODEL, note=note)
+            _LOG.warning("model answer failed validation: %s", err.errors()[:1])
+            return Understood([make_call("reply_only", {"reason": "unclear"})], [], Source.MODEL, note=note)
+        except ModelError as err:
+            _LOG.warning("model unavailable: %s", err)
+            return Understood([make_call("reply_only", {"reason": "unclear"})], [], Source.NONE, note=str(err))
+        return Understood(calls, [], Source.MODEL, note=note)
+
+    @staticmethod
+    def _expand_undo(raw: list[RawCall], context: DialogueContext) -> list[RawCall]:
+        """Turn the parser's "undo" into calls that restore the values before the last request."""
+        out: list[RawCall] = []
+        for name, args in raw:
+            if name != "undo":
+                out.append((name, args))
+                continue
+            for ex in context.last:
+                restored = _restore(ex)
+                if restored is not None:
+                    out.append(restored)
+        return out
+
+
+def _restore(ex: Any) -> RawCall | None:
+    before = ex.before
+    if not before:
+        return None
+    value = next(iter(before.values()))
+    key = {"set_temperature": "zone", "set_fan_speed": "zone", "set_air_distribution": "zone",
+           "set_seat_heating": "seat", "set_seat_ventilation": "seat", "set_massage": "seat", "move_seat": "seat",
+           "recline_seat": "seat", "set_window": "window"}.get(ex.name)
+    zone = {key: ex.absolute[key]} if key and key in ex.absolute else {}
+    if ex.name == "set_temperature":
+        return ("set_temperature", {**zone, "celsius": float(value)})
+    if ex.name == "set_fan_speed":
+        return ("set_fan_speed", {**zone, "percent": int(value)})
+    if ex.name == "set_air_distribution":
+        return ("set_air_distribution", {**zone, "direction": str(value).lower()})
+    if ex.name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
+        return (ex.name, {**zone, "level": min(range(4), key=lambda lv: abs([0, 33, 67, 100][lv] - abs(int(value))))})
+    if ex.name == "move_seat":
+        return ("move_seat", {**zone, "position_mm": int(value)})
+    if ex.name == "recline_seat":
+        return ("recline_seat", {**zone, "degrees": float(value)})
+    if ex.name == "set_window":
+        return ("set_window", {**zone, "percent_open": int(value)})
+    if ex.name == "set_sunroof":
+        return ("set_sunroof", {"position": int(value)})
+    if ex.name == "set_climate_feature":
+        return ("set_climate_feature", {"feature": ex.absolute["feature"], "on": bool(value)})
+    if ex.name == "navigate":
+        return ("cancel_navigation", {}) if value is None else None
+    return None
