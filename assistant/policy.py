@@ -182,7 +182,10 @@ class Policy:
     # -- seats ---------------------------------------------------------------------------------
     def _seat_level(self, step: Step, a: Any, speaker: str, state: Mapping[str, VssValue], *, kind: str) -> None:
         what = {"heat": "seat heating", "vent": "seat ventilation", "massage": "massage"}[kind]
-        for z in self._zones(a.seat, speaker, step, what="seat"):
+        zones = self._zones(a.seat, speaker, step, what="seat")
+        if kind == "massage" and a.seat in GROUPS:  # "massage for everyone": the seats that have one
+            zones = [z for z in zones if f"Vehicle.Cabin.Seat.{SEAT[z]}.Massage.Level" in self.catalog.paths] or zones
+        for z in zones:
             if kind == "massage":
                 path = f"Vehicle.Cabin.Seat.{SEAT[z]}.Massage.Level"
                 if path not in self.catalog.paths:
@@ -213,7 +216,10 @@ class Policy:
         self._seat_level(step, a, speaker, state, kind="massage")
 
     def _seat_motion(self, step: Step, a: Any, speaker: str, state: Mapping[str, VssValue], *, leaf: str) -> None:
-        for z in self._zones(a.seat, speaker, step, what="seat"):
+        zones = self._zones(a.seat, speaker, step, what="seat")
+        if a.seat in GROUPS:  # "move all seats": the ones that move
+            zones = [z for z in zones if f"Vehicle.Cabin.Seat.{SEAT[z]}.{leaf}" in self.catalog.paths] or zones
+        for z in zones:
             path = f"Vehicle.Cabin.Seat.{SEAT[z]}.{leaf}"
             if path not in self.catalog.paths:
                 raise Refused("Only the front seats can be moved.")

@@ -49,7 +49,7 @@ POLITE_PREFIXES = [
     "could you please", "can you please", "would you please", "will you please", "could you", "can you",
     "would you", "will you", "would you mind", "do you mind", "i would like you to", "i want you to",
     "i need you to", "please", "hey car", "hey carvoice", "ok car", "okay car", "hey", "alright", "okay", "ok",
-    "so", "um", "uh", "well", "actually", "no wait", "wait", "sorry", "oops", "i mean", "no", "then",
+    "so", "um", "uh", "well", "actually", "no wait", "wait", "sorry", "oops", "i mean", "no no", "then",
 ]
 
 UNSUPPORTED = {
@@ -159,6 +159,7 @@ _ZONE_PHRASES: list[tuple[str, str]] = [
     ("my wife", "@beside"), ("my husband", "@beside"),
     ("front seats", "front"), ("front row", "front"), ("first row", "front"), ("both front", "front"),
     ("front windows", "front"), ("front zones", "front"), ("in the front", "front"), ("up front", "front"),
+    ("front", "front"),
     ("everywhere", "all"), ("everyone", "all"), ("everybody", "all"), ("all zones", "all"), ("all seats", "all"),
     ("all the seats", "all"), ("all windows", "all"), ("all the windows", "all"), ("every seat", "all"),
     ("every window", "all"), ("every zone", "all"), ("all around", "all"), ("whole car", "all"),
@@ -170,12 +171,23 @@ _ZONE_PHRASES: list[tuple[str, str]] = [
 ]
 _ZONE_PHRASES.sort(key=lambda p: -len(p[0].split()))
 
+_OTHER_DOMAINS = ("window", "windows", "seat", "seats", "fan", "level", "percent", "sunroof", "roof", "massage",
+                  "navigate", "route", "minutes", "km", "kilometers", "miles", "speed", "mph")
+
+_COLD_WORDS = {"cold", "chilly", "freezing", "frozen", "cool", "icy", "nippy", "frosty", "chilled", "shivering"}
+_FEELING = re.compile(
+    r"\b(i am|i feel|feeling|it is|it feels|getting|we are|he is|she is|they are|feels|i get|too|so|kind of|a bit|a little)"
+    r"(?: \w+){0,3}? (warm|hot|cold|chilly|freezing|frozen|boiling|cool|toasty|stuffy|icy|nippy|sweaty)\b"
+)
+
+_SEAT_TOOLS = frozenset({"set_seat_heating", "set_seat_ventilation", "set_massage", "move_seat", "recline_seat"})
+
 ZONE_WORDS = {"driver", "passenger", "front", "rear", "back", "left", "right", "drivers", "passengers"}
 
 POI_CATEGORIES: list[tuple[list[str], str]] = [
     (["charging station", "charging stations", "charger", "chargers", "charging point", "charging", "charge",
       "supercharger", "ev station", "recharge", "battery is low", "low battery", "battery low", "out of battery",
-      "electricity", "plug in", "charge point"], "charging_station"),
+      "electricity", "plug in", "charge point", "battery", "juice"], "charging_station"),
     (["gas station", "petrol station", "fuel station", "filling station", "service station", "gas", "petrol",
       "fuel", "diesel", "fill up", "refuel", "tank is empty", "empty tank", "out of gas"], "fuel_station"),
     (["parking garage", "car park", "parking lot", "parking space", "parking spot", "parking", "garage",
@@ -221,6 +233,8 @@ class Clause:
     """A normalized piece of a request, searchable by word sequences."""
 
     words: list[str]
+    recent: frozenset[str] = frozenset()
+    """Tools of the earlier clauses of the request and of the session's last request."""
     padded: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -274,7 +288,7 @@ class Clause:
         text = self.padded
         for p in phrases:
             text = text.replace(f" {p} ", " ")
-        return Clause(text.split())
+        return Clause(text.split(), self.recent)
 
 
 def split_clauses(text: str) -> list[Clause]:
@@ -319,12 +333,14 @@ def strip_polite(clause: Clause) -> Clause:
                 words = words[len(pw) :]
                 changed = True
                 break
-    while words and words[-1] in ("please", "thanks", "thank", "you", "now", "right", "ok", "okay"):
+    while words and words[-1] in ("please", "thanks", "thank", "you", "now", "ok", "okay"):
         if words[-2:] == ["thank", "you"]:
+            words = words[:-2]
+        elif words[-2:] == ["right", "now"]:
             words = words[:-2]
         else:
             words = words[:-1]
-    return Clause(words)
+    return Clause(words, clause.recent)
 
 
 # --------------------------------------------------------------------------------------------
@@ -351,6 +367,7 @@ class RuleParser:
         previous: list[RawCall] = []
         for raw_clause in split_clauses(norm):
             clause = strip_polite(raw_clause)
+            clause.recent = frozenset([n for n, _ in previous] + ([context.function] if context.function else []))
             if not clause.words or all(w in FILLER for w in clause.words):
                 continue
             got = self._clause(clause, speaker, context, previous)
@@ -397,6 +414,9 @@ class RuleParser:
 
     # -- one clause ------------------------------------------------------------------------------
     def _clause(self, c: Clause, speaker: str, ctx: DialogueContext, previous: list[RawCall]) -> list[RawCall] | None:
+        if c.has("his", "her", "their", "theirs", "hers", "somebody else", "someone else") and not c.has(
+                "driver", "passenger", "rear", "back", "front", "left", "right"):
+            return [("reply_only", {"reason": "unclear", "subject": "whose"})]
         for detector in (
             self._hostile_or_unsupported,
             self._question,
@@ -444,7 +464,7 @@ class RuleParser:
     @staticmethod
     def zones(c: Clause, speaker: str, *, ignore: tuple[str, ...] = ()) -> list[str | None]:
         """The zones a clause names; [None] for the speaker's own."""
-        words = list(c.words)
+        words = list(c.without("all the way", "all over", "all good", "all right", "after all", "at all").words)
         used = [False] * len(words)
         found: list[str] = []
         for phrase, zone in _ZONE_PHRASES:
@@ -502,6 +522,8 @@ class RuleParser:
                 if phrase in ("call", "text", "story", "play", "game", "skip", "pause", "sing", "drive"):
                     continue  # too common as ordinary words; leave to other detectors
                 if phrase == "brake" and c.has("take a break", "break"):
+                    continue
+                if phrase in ("steering wheel", "steering") and c.has("close to", "far from", "reach", "closer", "away from"):
                     continue
                 return [("reply_only", {"reason": "unsupported_function", "subject": UNSUPPORTED[phrase]})]
         return None
@@ -581,7 +603,9 @@ class RuleParser:
 
     def _defroster(self, c: Clause, speaker: str, ctx: DialogueContext) -> list[RawCall] | None:
         defrost = c.has("defrost", "defroster", "defrosting", "defog", "defogger", "defogging", "demist", "demister",
-                        "demisting", "de ice", "deice", "deicer", "de icer", "de mist", "de fog", "de frost")
+                        "demisting", "de ice", "deice", "deicer", "de icer", "de mist", "de fog", "de frost") or (
+            c.has("clear", "unfog", "unfreeze", "melt") and c.has("windshield", "windscreen", "front window", "glass",
+                                                                  "rear window", "back window", "windows", "window"))
         glass = c.has("windshield", "windscreen", "front window", "front glass", "glass", "windows", "window",
                       "rear window", "back window", "rear windshield", "back windshield", "rear screen", "windscreens")
         fog = c.has("fog", "fogging", "fogged", "foggy", "fogs", "misted", "misting", "misty", "mist", "steamed",
@@ -598,9 +622,17 @@ class RuleParser:
                                    "towards the windshield", "onto the windshield") and not defrost:
             return None
         on = self._on_off(c.without("use"), default=True)
-        feature = "rear_defroster" if (rear or heated_rear) and not c.has("front", "windshield", "windscreen") else "front_defroster"
+        rear_glass = c.has("rear window", "back window", "rear windscreen", "rear windshield", "back windscreen",
+                           "back windshield", "rear screen", "rear glass", "back glass", "rear windows")
+        if rear_glass or heated_rear:
+            feature = "rear_defroster"
+        elif rear and not c.has("front", "windshield", "windscreen"):
+            feature = "rear_defroster"
+        else:
+            feature = "front_defroster"
         calls: list[RawCall] = [("set_climate_feature", {"feature": feature, "on": bool(on)})]
-        if c.has("both", "all", "every", "front and rear", "front and back", "rear and front"):
+        if c.has("both", "front and rear", "front and back", "rear and front", "all windows", "all the windows",
+                 "every window", "everything", "all of them", "all glass"):
             calls = [("set_climate_feature", {"feature": f, "on": bool(on)}) for f in ("front_defroster", "rear_defroster")]
         return calls
 
@@ -608,11 +640,19 @@ class RuleParser:
         if not c.has("ac", "air conditioning", "air conditioner", "aircon", "air con", "airconditioning",
                      "a c", "climate control", "air conditioned", "cooling system", "compressor"):
             return None
-        calls: list[RawCall] = [("set_climate_feature", {"feature": "air_conditioning", "on": bool(self._on_off(c))})]
+        on = bool(self._on_off(c.without("turn up", "turn down", "crank up", "crank", "up", "down")))
+        calls: list[RawCall] = [("set_climate_feature", {"feature": "air_conditioning", "on": on})]
         rest = c.without("ac", "air conditioning", "air conditioner", "aircon", "air con", "a c", "climate control")
         temp = self._temperature(rest, speaker, ctx, require_domain=True)
         if temp:
             calls.extend(temp)
+        elif on and c.has("up", "crank", "more", "max", "maximum", "higher", "stronger", "blast", "colder", "cooler",
+                          "boost", "full"):
+            # "crank up the AC" asks for colder air
+            step = 2.0 if c.has("crank", "max", "maximum", "blast", "full", "lot") else 1.0
+            calls.extend(("set_temperature", _zone_args(z, {"delta": -step})) for z in self.zones(rest, speaker))
+        elif on and c.has("down", "less", "lower", "weaker"):
+            calls.extend(("set_temperature", _zone_args(z, {"delta": 1.0})) for z in self.zones(rest, speaker))
         return calls
 
     def _recirculation(self, c: Clause, speaker: str, ctx: DialogueContext) -> list[RawCall] | None:
@@ -624,6 +664,11 @@ class RuleParser:
                  "fresh air mode"):
             if c.has("window", "windows", "sunroof"):
                 return None
+            if c.has("keep", "block", "shut", "close", "stop", "no") and c.has("out", "block", "stop", "no"):
+                return [("set_climate_feature", {"feature": "recirculation", "on": True})]
+            if c.has("let", "let in", "some fresh air", "get some", "breath of", "breathe"):
+                zones = _plural_means_all(c, self.zones(c, speaker), "windows")
+                return [("set_window", _zone_args(z, {"delta": 25}, key="window")) for z in zones]
             on = self._on_off(c.without("use", "want", "need", "with"), default=True)
             return [("set_climate_feature", {"feature": "recirculation", "on": not on})]
         if c.has("smells", "smell", "stinks", "stink", "stinky", "fumes", "exhaust", "smoke", "smoky", "tunnel",
@@ -666,7 +711,9 @@ class RuleParser:
                            "more airflow", "less airflow", "the air up", "the air down", "air up", "air down",
                            "more wind", "less wind", "air louder", "air quieter", "too drafty", "too windy",
                            "too much air", "not enough air", "the air is too strong", "air is too strong",
-                           "air is too weak", "the air louder", "the air quieter", "air faster", "air slower")
+                           "air is too weak", "the air louder", "the air quieter", "air faster", "air slower",
+                           "feel the air", "feel any air", "feel no air", "need more air", "air is weak",
+                           "no air coming", "hardly any air")
         if not fan and not air_amount:
             return None
         zones = self.zones(c.without("the air up", "air up", "up"), speaker)
@@ -696,7 +743,8 @@ class RuleParser:
             return mk({"level": _num(n)} if n <= 10 else {"percent": _num(n)})
         step = 20 if c.which(MORE) and not c.has("a little more", "a bit more", "little more", "bit more") else 10
         if c.has("up", "faster", "stronger", "more", "higher", "increase", "raise", "boost", "louder", "harder",
-                 "crank", "not enough", "bump", "turn it up", "speed up", "intensify", "too weak"):
+                 "crank", "not enough", "bump", "turn it up", "speed up", "intensify", "too weak", "barely",
+                 "hardly", "cannot feel", "can not feel", "do not feel", "feel no", "no air"):
             return mk({"delta": step})
         if c.has("down", "slower", "weaker", "less", "lower", "decrease", "reduce", "quieter", "softer", "too much",
                  "too strong", "too loud", "too drafty", "too windy", "calm", "tone down", "dial back"):
@@ -721,8 +769,9 @@ class RuleParser:
             # climate zone ("set the passenger side to 23", "rear left 19")
             zoned = self.zones(c, speaker) != [None] and not c.has("window", "windows", "seat", "seats", "fan",
                                                                     "level", "percent", "sunroof", "roof")
-            if not ((c.has("set it to", "make it", "set to", "put it on", "put it at", "set it at") or zoned)
-                    and 14 <= nums[-1] <= 32):
+            sayso = c.has("set it to", "make it", "set to", "put it on", "put it at", "set it at", "it to be",
+                          "in here", "keep it at", "keep it", "have it at", "want it", "like it", "go to", "bring it to")
+            if not ((sayso or zoned) and 14 <= nums[-1] <= 32) or c.has(*_OTHER_DOMAINS):
                 return None
         zones = self.zones(c, speaker)
 
@@ -742,6 +791,23 @@ class RuleParser:
         if up and down and down in ("cool",) and up in ("up", "more", "higher"):
             down = None
         magnitude = 2.0 if (c.which(MORE) and not c.which(LITTLE)) else 1.0
+        comparative = c.has("warmer", "hotter", "cooler", "colder", "chillier", "toastier", "by", "up", "down",
+                            "raise", "increase", "lower", "decrease", "reduce", "more", "less", "higher", "drop")
+        felt = _FEELING.search(c.text)
+        if felt and not (indirect_cold or indirect_hot):
+            word = felt.group(2)
+            indirect_cold, indirect_hot = (word, None) if word in _COLD_WORDS else (None, word)
+        complaint = (indirect_cold or indirect_hot) and not c.has("warmer", "hotter", "cooler", "colder")
+        if complaint and c.has("that", "this") and (c.recent & _SEAT_TOOLS) and not c.has("in here", "car", "cabin"):
+            return None  # "that's too hot" after seat heating: the follow-up handles it
+        if complaint and not nums and not (indirect_cold and indirect_hot):
+            if c.has("not cold", "not too cold", "no longer cold", "not hot", "not too hot", "no longer hot"):
+                return None
+            if c.has("seat", "seats", "feet", "hands", "butt", "my back", "back is", "outside", "weather"):
+                return None
+            return mk({"delta": 1.0 if indirect_cold else -1.0})
+        if nums and not comparative and (up or down):
+            up = down = None  # "put the heat on 24": a noun, not a direction
         explicit = by if by is not None else (deg if (deg is not None and (up or down) and not c.has("to", "at")) else None)
         if (up or down) and explicit is not None:
             step = abs(explicit) * (5 / 9 if fahrenheit else 1)
@@ -782,8 +848,9 @@ class RuleParser:
                      "seat warmers", "seat heater", "seat heaters", "seat cooler")
         massage = c.has("massage", "massager", "massaging", "back rub", "knead", "kneading", "shiatsu", "lumbar massage")
         sore = c.has("back hurts", "back is sore", "sore back", "back pain", "back ache", "backache", "back aches",
-                     "back is stiff", "stiff back", "back is killing me", "my back", "tense", "tension", "aching",
-                     "muscles hurt", "shoulders hurt", "shoulders are tense", "lower back")
+                     "back is stiff", "stiff back", "back is killing me", "tense", "tension", "aching", "ache", "aches",
+                     "muscles hurt", "shoulders hurt", "shoulders are tense", "hurts", "sore", "stiff", "tight",
+                     "pain", "painful", "killing me")
         heat = c.has("heat", "heating", "heated", "heater", "heaters", "warm", "warmer", "warming", "warm up",
                      "toasty", "toastier", "hot", "warmth")
         cool = c.has("cool", "cooling", "cooled", "cooler", "ventilate", "ventilation", "ventilated", "vent",
@@ -808,14 +875,16 @@ class RuleParser:
                 kind = "set_seat_ventilation"
         elif c.has("butt is cold", "bum is cold", "bottom is cold", "my butt", "my bum"):
             kind = "set_seat_heating"
+        elif c.has("sweaty", "sweating", "sticky", "clammy") and c.has("back", "butt", "bum", "bottom", "legs"):
+            kind = "set_seat_ventilation"
         else:
             return None
         if c.has("move", "slide", "forward", "backward", "backwards", "recline", "upright", "legroom") and not (
                 massage or c.has("heat", "heating", "warm", "cool", "vent")):
             return None
-        zones = self.zones(c.without("behind", "back", "my back", "lower back"), speaker)
-        if kind == "set_massage" and c.has("back", "my back"):
-            zones = self.zones(c.without("back", "my back", "lower back", "back hurts"), speaker)
+        c = c.without("lower back", "upper back", "my back", "back hurts", "back is sore", "back pain")
+        zones = self.zones(c.without("behind", "back"), speaker)
+        zones = _plural_means_all(c, zones, "seats")
         level = c.number_after("level", "setting", "stage", "intensity", "notch", "position", "to", "on", "at")
         if level is None and c.numbers() and c.has("level"):
             level = c.numbers()[-1]
@@ -838,16 +907,18 @@ class RuleParser:
         elif c.has("up", "more", "higher", "increase", "raise", "warmer", "hotter", "stronger", "boost") and c.has(
                 "turn", "crank", "more", "higher", "increase", "raise", "warmer", "hotter", "stronger", "boost") and not c.has("warm up"):
             args = {"delta": 1}
-        elif c.has("down", "less", "lower", "decrease", "reduce", "weaker", "cooler") and kind == "set_seat_heating":
-            args = {"delta": -1}
-        elif c.has("down", "less", "lower", "decrease", "reduce", "weaker", "softer", "gentler"):
+        elif c.has("turn down", "turn it down", "less", "lower", "decrease", "reduce", "weaker", "softer", "gentler",
+                   "dial down", "down a", "down one", "tone down", "notch down", "too hot", "too warm", "too strong"):
             args = {"delta": -1}
         else:
             args = {"level": 2 if kind == "set_massage" else 3}
         return [(kind, _zone_args(z, args, key="seat")) for z in zones]
 
     def _seat_position(self, c: Clause, speaker: str, ctx: DialogueContext) -> list[RawCall] | None:
-        seat = c.has("seat", "seats", "chair")
+        seat = c.has("seat", "seats", "chair") or (
+            c.has("move me", "slide me", "scoot me", "push me", "shift me", "scoot", "move us")
+            and c.has("forward", "forwards", "back", "backward", "backwards", "closer", "ahead")) or (
+            c.has("move it", "slide it", "push it") and bool(c.recent & _SEAT_TOOLS))
         mover = c.has("move", "slide", "push", "shift", "scoot", "adjust", "bring", "put", "set", "pull", "go")
         legroom = c.has("legroom", "leg room", "more room", "more space", "cramped", "knees", "too close to the wheel",
                         "too close to the steering wheel", "cannot reach the pedals", "can not reach the pedals",
@@ -886,7 +957,9 @@ class RuleParser:
         recline = c.has("recline", "reclined", "reclining", "lean back", "lay back", "lie back", "tilt back",
                         "tilt my seat", "tilt the seat", "lean the seat", "backrest back", "lower the backrest",
                         "put the seat back", "seat back down", "lean me back", "nap", "lie down", "lay down",
-                        "tilt the backrest", "tilt my backrest", "backrest down")
+                        "tilt the backrest", "tilt my backrest", "backrest down") or (
+            c.has("lean", "tilt", "lay", "drop", "let", "put") and c.has("back", "backwards", "backward")
+            and c.has("seat", "backrest", "seatback", "me", "my"))
         upright = c.has("upright", "straighten", "straight up", "sit up", "sit me up", "raise the backrest",
                         "backrest up", "straighter", "more vertical", "vertical", "sit straight", "bring the backrest up",
                         "bring my backrest up", "backrest forward", "less reclined", "less recline", "un recline")
@@ -930,9 +1003,10 @@ class RuleParser:
                 return None
         if c.has("everything", "all of it") and c.has("close", "shut"):
             pass
-        zones = self.zones(c.without("down", "up", "back here"), speaker)
+        zones = self.zones(c.without("down", "up", "back here", "next to me", "beside me", "by me", "my side"), speaker)
         if c.has("back here", "in the back here") and speaker.startswith("rear"):
             zones = [None]
+        zones = _plural_means_all(c, zones, "windows")
         return self._opening(c, "set_window", zones, key="window")
 
     def _opening(self, c: Clause, tool: str, zones: list[str | None], key: str | None) -> list[RawCall] | None:
@@ -1057,6 +1131,8 @@ class RuleParser:
         if not ctx.last:
             return None
         last = ctx.last
+        if not named_zone and c.has("mine", "me", "my", "myself", "my side", "for me") and same:
+            zones, named_zone = [speaker], True
         if c.has("undo", "revert", "put it back", "change it back", "set it back", "go back to how it was",
                  "as it was", "like before", "reverse that", "take that back", "restore"):
             return [("undo", {})]  # resolved by the pipeline from the context's "before" values
@@ -1069,6 +1145,23 @@ class RuleParser:
                 for z in zones:
                     out.append((ex.name, _zone_args(z, {k: v for k, v in ex.absolute.items() if k != key}, key=key)))
             return out or None
+        if c.has("all the way", "fully", "completely", "the whole way", "the rest of the way", "max", "maximum"):
+            out = []
+            for ex in last:
+                full = _full(ex)
+                if full is not None:
+                    out.append(full)
+            if out:
+                return out
+        if c.which(HOT + COLD) and c.has("that", "this", "it"):
+            out = []
+            for ex in last:
+                step = _step(ex, -1 if c.which(HOT) else 1, little=False) if ex.name in (
+                    "set_seat_heating", "set_temperature") else None
+                if step is not None:
+                    out.append((step[0], {**step[1], **({"delta": -1 if c.which(HOT) else 1} if ex.name == "set_seat_heating" else {})}))
+            if out:
+                return out
         refers = c.has("it", "that", "them", "this", "again", "those", "one")
         off = c.has("off", "stop", "disable", "deactivate", "kill", "no more", "close", "shut", "cancel", "end")
         on = c.has("on", "start", "enable", "activate", "open", "back on")
@@ -1158,7 +1251,8 @@ def _place_text(text: str) -> str:
     """A spoken destination without articles and politeness."""
     place = re.sub(r"^(to|towards|toward|for|the|a|an|me|us|please|now|some|my)\s+", "", text)
     place = re.sub(r"^(to|the|a|an)\s+", "", place)
-    place = re.sub(r"\s+(please|now|right now|thanks|thank you|asap|quickly|immediately)$", "", place)
+    place = re.sub(r"(\s+(please|now|right now|thanks|thank you|asap|quickly|immediately|instead|then|too|again|"
+                   r"as well|for me|for us|straight away|right away))+$", "", place)
     return place.strip()
 
 
@@ -1169,3 +1263,28 @@ def _is_category_phrase(text: str) -> bool:
     text = re.sub(r"^(nearest|closest|next|nearby|local|good|cheap)\s+", "", text)
     text = re.sub(r"\s+(nearby|near me|near here|around here|close by|in the area)$", "", text)
     return text in _CATEGORY_PHRASES or text.rstrip("s") in _CATEGORY_PHRASES
+
+
+def _plural_means_all(c: Clause, zones: list[str | None], plural: str) -> list[str | None]:
+    """ "close the windows", "heat the seats": every one the speaker may control."""
+    if zones == [None] and c.has(plural) and not c.has("my", "mine", "our", "me"):
+        return ["all"]
+    return zones
+
+
+def _full(ex: Any) -> RawCall | None:
+    """ "all the way" after a partial movement: finish it in the same direction."""
+    key = _zone_key(ex.name)
+    base = {key: ex.absolute[key]} if key and key in ex.absolute else {}
+    before = next(iter(ex.before.values()), None) if ex.before else None
+    if ex.name == "set_window":
+        opening = before is None or ex.absolute["percent_open"] >= (before or 0)
+        return ("set_window", {**base, "percent_open": 100 if opening else 0})
+    if ex.name == "set_sunroof":
+        return ("set_sunroof", {"position": 100 if ex.absolute["position"] >= 0 else -100})
+    if ex.name == "move_seat":
+        back = before is None or ex.absolute["position_mm"] >= before
+        return ("move_seat", {**base, "position_mm": 300 if back else 0})
+    if ex.name == "recline_seat":
+        return ("recline_seat", {**base, "degrees": 45.0 if before is None or ex.absolute["degrees"] >= before else 0.0})
+    return None
