@@ -19,7 +19,7 @@ system:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q -e ".[llm,test]"
+	$(BIN)/python -m pip install -q -e ".[llm,speech,test]"
 	@touch $(STAMP)
 
 models: $(STAMP)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sys
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from assistant.config import Settings
 from assistant.pipeline import InteractionResult, Pipeline, Session
-from assistant.runtime import Car, build_places, build_policy, build_understanding, open_car
+from assistant.errors import CarvoiceError
+from assistant.runtime import Car, SpeechEngines, build_places, build_policy, build_understanding, open_car
+from assistant.speech.audio import read_audio
 from assistant.understanding.context import DialogueContext
 from vehicle.errors import VehicleError
 from vehicle.signals import VssValue
@@ -72,6 +75,9 @@ class BatchRunner:
         self.speech = speech
         places = build_places(settings)
         self.pipeline = Pipeline(build_understanding(settings), build_policy(settings, places))
+        self.speech_engines = SpeechEngines(settings)
+        if speech:
+            threading.Thread(target=self.speech_engines.warm, kwargs={"stt": False}, daemon=True).start()
         self._live: OrderedDict[str, tuple[Car, Session]] = OrderedDict()
         self._parked: dict[str, _Parked] = {}
 
@@ -111,13 +117,40 @@ class BatchRunner:
         car, session, fresh = await self._session(req)
         try:
             if req.audio is not None:
-                return error_line(req.id, "stt-unavailable", "speech-to-text is not part of this build yet", started)
-            assert req.text is not None
-            result: InteractionResult = await self.pipeline.handle_text(session, req.text, req.seat)
+                try:
+                    audio = await asyncio.to_thread(read_audio, req.audio)
+                    heard = await asyncio.to_thread(self.speech_engines.stt.transcribe, audio)
+                except CarvoiceError as err:
+                    return error_line(req.id, err.code, str(err), started)
+                result: InteractionResult = await self.pipeline.handle_heard(session, heard, req.seat)
+            else:
+                assert req.text is not None
+                result = await self.pipeline.handle_text(session, req.text, req.seat)
+            if self.speech:
+                result.ms["tts"] = await self._speak(result.reply)
+            result.ms["total"] = (time.perf_counter() - started) * 1000
             return {"id": req.id, **result.as_line()}
         finally:
             if fresh:
                 await car.close()
+
+    async def _speak(self, reply: str) -> float | None:
+        """Synthesize the reply; returns the time to its first audio chunk, in milliseconds."""
+
+        def first_chunk() -> float | None:
+            started = time.perf_counter()
+            try:
+                voice = self.speech_engines.tts()
+                first = None
+                for _ in voice.synthesize(reply):
+                    if first is None:
+                        first = (time.perf_counter() - started) * 1000
+                return first
+            except CarvoiceError as err:
+                _LOG.warning("no reply audio: %s", err)
+                return None
+
+        return await asyncio.to_thread(first_chunk)
 
     async def _session(self, req: BatchRequest) -> tuple[Car, Session, bool]:
         if req.session is None:

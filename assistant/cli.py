@@ -95,6 +95,49 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0 if result["error"] is None else 1
 
 
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    """Print what speech-to-text hears in a WAV file."""
+    from assistant.errors import CarvoiceError
+    from assistant.speech.audio import read_audio
+    from assistant.speech.stt import SpeechToText
+
+    try:
+        settings = _settings(args)
+        sp = settings.speech
+        stt = SpeechToText(args.model or sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
+                           language=settings.language, max_utterance_s=sp.max_utterance_s)
+        heard = stt.transcribe(read_audio(args.file))
+    except CarvoiceError as err:
+        print(f"carvoice transcribe: {err}", file=sys.stderr)
+        return 1
+    if heard.too_long:
+        print(f"(speech ran {heard.speech_seconds:.1f} s, longer than a command)", file=sys.stderr)
+    print(heard.text)
+    print(f"({heard.ms:.0f} ms, {heard.speech_seconds:.1f} s of speech)", file=sys.stderr)
+    return 0
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """Speak text with the piper voice, to a WAV file or the audio device."""
+    from assistant.errors import CarvoiceError
+    from assistant.speech.devices import Speaker
+    from assistant.speech.tts import TextToSpeech, find_voice
+
+    try:
+        settings = _settings(args)
+        voice = TextToSpeech(find_voice(args.voice or settings.speech.voice, list(settings.speech.voice_dirs)))
+        voice.load()
+        if args.output:
+            first_ms, seconds = voice.to_wav(args.text, Path(args.output))
+            print(f"wrote {args.output}: {seconds:.1f} s of audio, first chunk after {first_ms:.0f} ms", file=sys.stderr)
+        else:
+            Speaker(settings.speech.output_device).play(voice.synthesize(args.text), voice.sample_rate)
+    except CarvoiceError as err:
+        print(f"carvoice say: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     ap = argparse.ArgumentParser(prog="carvoice", description="An offline in-car voice assistant.")
@@ -127,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start value in the simulator, e.g. Vehicle.Speed=80 (repeatable)")
     ask.add_argument("--calls", dest="verbose_calls", action="store_true", help="also print the tool calls")
     ask.set_defaults(func=cmd_ask)
+
+    tr = sub.add_parser("transcribe", help="print what speech-to-text hears in a WAV file")
+    tr.add_argument("file")
+    tr.add_argument("--model", type=Path, help="faster-whisper model directory (default: speech.stt_model)")
+    tr.add_argument("--config", type=Path, help="TOML configuration file")
+    tr.set_defaults(func=cmd_transcribe)
+
+    say = sub.add_parser("say", help="speak text with the piper voice")
+    say.add_argument("text")
+    say.add_argument("-o", "--output", help="write a WAV file instead of playing it")
+    say.add_argument("--voice", help="voice name or .onnx path (default: speech.voice)")
+    say.add_argument("--config", type=Path, help="TOML configuration file")
+    say.set_defaults(func=cmd_say)
     return ap
 
 

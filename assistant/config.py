@@ -68,6 +68,31 @@ class PolicyConfigSection(_Section):
     """Above this speed the driver's seat does not move or recline, in km/h."""
 
 
+class SpeechConfig(_Section):
+    """Speech in and out."""
+
+    stt_model: Path = ROOT / "models" / "whisper-base"
+    """faster-whisper (CTranslate2) model directory: ``whisper-base`` (default) or ``whisper-tiny.en``."""
+    stt_threads: int = Field(default=2, ge=1, le=64)
+    """CPU threads for speech-to-text."""
+    beam_size: int = Field(default=1, ge=1, le=10)
+    """Whisper beam size (5 bought nothing here, at a cost in latency)."""
+    max_utterance_s: float = Field(default=15.0, gt=1, le=60)
+    """Longest utterance taken as a command, in seconds (a monologue is not a command)."""
+    end_silence_s: float = Field(default=0.5, gt=0.1, le=3)
+    """Silence that ends an utterance when listening live, in seconds."""
+    voice: str = "en_US-joe-medium"
+    """piper voice: a name found in ``voice_dirs`` or a path to an ``.onnx`` file."""
+    voice_dirs: list[Path] = [ROOT / "voices", Path("/usr/share/carvoice/voices")]
+    """Folders searched for piper voices."""
+    input_device: str | None = None
+    """Microphone, by (part of its) sounddevice name; None: the system default."""
+    output_device: str | None = None
+    """Speaker, by (part of its) sounddevice name; None: the system default."""
+    save_audio_dir: Path | None = None
+    """Keep utterances and replies as WAV files here; off by default (nothing is written to disk)."""
+
+
 class PlacesConfig(_Section):
     """Offline destinations."""
 
@@ -86,6 +111,7 @@ class Settings(BaseSettings):
     understanding: UnderstandingConfig = UnderstandingConfig()
     policy: PolicyConfigSection = PolicyConfigSection()
     places: PlacesConfig = PlacesConfig()
+    speech: SpeechConfig = SpeechConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -61,6 +61,19 @@ class Pipeline:
         self.understanding = understanding
         self.policy = policy
 
+    async def handle_heard(self, session: Session, heard: Any, speaker: str) -> InteractionResult:
+        """Act on a transcript; silence, noise and monologues change nothing."""
+        if heard.too_long:
+            return self._no_action(heard, "That was a bit long for me. Please say one request at a time.")
+        if not heard.text:
+            return self._no_action(heard, "I didn't hear anything.")
+        return await self.handle_text(session, heard.text, speaker, transcript=heard.text, stt_ms=heard.ms)
+
+    @staticmethod
+    def _no_action(heard: Any, reply: str) -> InteractionResult:
+        return InteractionResult(transcript=heard.text, calls=[], changes={}, reply=reply, error=None,
+                                 ms={"stt": heard.ms, "understand": 0.0, "vehicle": 0.0, "tts": None, "total": heard.ms})
+
     async def handle_text(
         self, session: Session, text: str, speaker: str, *, transcript: str | None = None, stt_ms: float | None = None
     ) -> InteractionResult:

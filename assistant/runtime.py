@@ -9,6 +9,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import can
 
@@ -37,7 +38,7 @@ class Car:
     async def close(self) -> None:
         """Stop the simulator and close the bus."""
         if self.simulator is not None:
-            self.simulator.stop()
+            self.simulator.stop(wait=False)  # it ends on its next poll of the (then closed) bus
         await self.gateway.close()
         if self._ecu_bus is not None:
             self._ecu_bus.shutdown()
@@ -100,3 +101,37 @@ def build_understanding(settings: Settings, *, load_model: bool = True) -> Under
 
         threading.Thread(target=load, name="model-load", daemon=True).start()
     return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s)
+
+
+class SpeechEngines:
+    """Speech-to-text and text-to-speech, loaded once in the background when first needed."""
+
+    def __init__(self, settings: Settings) -> None:
+        from assistant.speech.stt import SpeechToText
+
+        sp = settings.speech
+        self.settings = sp
+        self.stt = SpeechToText(sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
+                                language=settings.language, max_utterance_s=sp.max_utterance_s)
+        self._tts: object | None = None
+        self._lock = threading.Lock()
+
+    def tts(self) -> Any:
+        """The piper voice (found and loaded on first use; raises TextToSpeechError)."""
+        from assistant.speech.tts import TextToSpeech, find_voice
+
+        with self._lock:
+            if self._tts is None:
+                voice = TextToSpeech(find_voice(self.settings.voice, list(self.settings.voice_dirs)))
+                voice.load()
+                self._tts = voice
+            return self._tts
+
+    def warm(self, *, stt: bool = True, tts: bool = True) -> None:
+        """Load the engines (blocking; errors surface again on use)."""
+        with contextlib.suppress(Exception):
+            if stt:
+                self.stt.load()
+        with contextlib.suppress(Exception):
+            if tts:
+                self.tts()

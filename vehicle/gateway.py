@@ -144,7 +144,8 @@ class CanGateway:
             self._reconnecting.cancel()
         link, self._link = self._link, None
         if link is not None:
-            await self._loop_or_running().run_in_executor(self._tx, self._detach, link)
+            # no join: the receive thread sees the closed bus on its next poll and ends by itself
+            await self._loop_or_running().run_in_executor(self._tx, self._detach, link, False)
         self._tx.shutdown(wait=True)
         if self._frame_log is not None:
             with self._log_lock:
@@ -231,9 +232,9 @@ class CanGateway:
         link.thread.start()
 
     @staticmethod
-    def _detach(link: _Link) -> None:
+    def _detach(link: _Link, wait: bool = True) -> None:
         link.alive.clear()
-        if link.thread is not None and link.thread is not threading.current_thread():
+        if wait and link.thread is not None and link.thread is not threading.current_thread():
             link.thread.join(timeout=1)
         with contextlib.suppress(Exception):
             link.bus.shutdown()

@@ -182,6 +182,13 @@ _FEELING = re.compile(
 
 _SEAT_TOOLS = frozenset({"set_seat_heating", "set_seat_ventilation", "set_massage", "move_seat", "recline_seat"})
 
+_SOFT_UNSUPPORTED = frozenset({
+    "light", "lights", "door", "doors", "steering", "display", "screen", "call", "text", "play", "park", "gear",
+    "drive", "store", "shop", "market", "speed up", "slow down", "accelerate", "volume", "brightness", "pause",
+    "skip", "game", "video", "lock the car", "unlock", "mirror", "mirrors", "camera", "bluetooth",
+})
+"""Unsupported words that are also ordinary words next to a function the car has ("fan speed up")."""
+
 ZONE_WORDS = {"driver", "passenger", "front", "rear", "back", "left", "right", "drivers", "passengers"}
 
 POI_CATEGORIES: list[tuple[list[str], str]] = [
@@ -492,7 +499,7 @@ class RuleParser:
             for z in specific:
                 if z not in out:
                     out.append(z)
-            if "front" in out and len(out) > 1:
+            if "front" in out and any(z in ("driver", "passenger") for z in out):
                 out.remove("front")
             if "rear" in out and any(z in ("rear-left", "rear-right") for z in out):
                 out.remove("rear")
@@ -516,8 +523,7 @@ class RuleParser:
                 "defroster", "defrost", "recirculation", "navigation", "route")
         for phrase in sorted(UNSUPPORTED, key=lambda p: -len(p.split())):
             if c.has(phrase):
-                if phrase in ("light", "lights", "door", "doors", "steering", "display", "screen", "call", "text",
-                              "play", "park", "gear", "drive", "store", "shop", "market") and c.has(*ours):
+                if phrase in _SOFT_UNSUPPORTED and c.has(*ours, "blower", "air", "heat", "heating", "cool", "warm"):
                     continue
                 if phrase in ("call", "text", "story", "play", "game", "skip", "pause", "sing", "drive"):
                     continue  # too common as ordinary words; leave to other detectors
@@ -671,8 +677,11 @@ class RuleParser:
                 return [("set_window", _zone_args(z, {"delta": 25}, key="window")) for z in zones]
             on = self._on_off(c.without("use", "want", "need", "with"), default=True)
             return [("set_climate_feature", {"feature": "recirculation", "on": not on})]
-        if c.has("smells", "smell", "stinks", "stink", "stinky", "fumes", "exhaust", "smoke", "smoky", "tunnel",
-                 "pollution", "pollen", "dusty", "dust", "polluted") and not c.has("window", "windows", "seat"):
+        bad_air = c.has("stinks", "stink", "stinky", "fumes", "exhaust", "smoke", "smoky", "tunnel", "pollution",
+                        "pollen", "dusty", "dust", "polluted", "smog") or (
+            c.has("smell", "smells", "smelly", "odor", "odour") and c.has(
+                "bad", "awful", "terrible", "horrible", "outside", "nasty", "gross", "disgusting", "weird", "funny"))
+        if bad_air and not c.has("window", "windows", "seat"):
             return [("set_climate_feature", {"feature": "recirculation", "on": True})]
         return None
 
@@ -883,7 +892,8 @@ class RuleParser:
                 massage or c.has("heat", "heating", "warm", "cool", "vent")):
             return None
         c = c.without("lower back", "upper back", "my back", "back hurts", "back is sore", "back pain")
-        zones = self.zones(c.without("behind", "back"), speaker)
+        keep_behind = c.has("behind me", "behind the", "behind you", "behind him", "behind her")
+        zones = self.zones(c if keep_behind else c.without("behind", "back"), speaker)
         zones = _plural_means_all(c, zones, "seats")
         level = c.number_after("level", "setting", "stage", "intensity", "notch", "position", "to", "on", "at")
         if level is None and c.numbers() and c.has("level"):
@@ -984,7 +994,8 @@ class RuleParser:
     def _sunroof(self, c: Clause, speaker: str, ctx: DialogueContext) -> list[RawCall] | None:
         roof = c.has("sunroof", "sun roof", "moonroof", "moon roof", "roof", "panoramic roof", "panorama roof",
                      "sliding roof", "roof window", "glass roof", "sunshade")
-        tilt = c.has("tilt", "tilted", "tilting", "vent", "pop up", "pop it up", "raise the back", "lift")
+        tilt = c.has("tilt", "tilted", "tilting", "vent", "pop up", "pop it up", "raise the back", "lift") or (
+            c.has("pop") and c.has("up"))
         refers = c.has("it", "that") and ctx.function == "set_sunroof"
         if not roof and not (tilt and refers) and not (tilt and c.has("it") and not c.has("seat", "backrest")):
             return None

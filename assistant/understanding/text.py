@@ -55,6 +55,8 @@ def normalize(text: str) -> str:
     t = re.sub(r"[^a-z0-9., +]", " ", t)
     words = words_to_numbers(t.split())
     out = " ".join(words)
+    out = re.sub(r"\b(\d+(?:\.\d+)?) (?:degrees )?f\b", r"\1 fahrenheit", out)
+    out = re.sub(r"\b(\d+(?:\.\d+)?) degrees c\b", r"\1 degrees", out)
     out = re.sub(r"(?:\s*,\s*)+", " , ", out).strip(" ,")
     return re.sub(r"\s+", " ", out)
 

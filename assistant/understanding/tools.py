@@ -69,9 +69,9 @@ def _one_of(args: BaseModel, *fields: str) -> None:
 class TemperatureArgs(_Args):
     """Set a zone's cabin temperature: absolute ``celsius`` or relative ``delta``."""
 
-    zone: Zone | None = None
     celsius: Annotated[float, Field(ge=_T_MIN, le=_T_MAX, description="target in degrees Celsius")] | None = None
     delta: Annotated[float, Field(ge=-_T_MAX, le=_T_MAX, description="change in degrees Celsius")] | None = None
+    zone: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> TemperatureArgs:
@@ -82,10 +82,10 @@ class TemperatureArgs(_Args):
 class FanArgs(_Args):
     """Set a zone's fan: ``level`` 0-10, ``percent`` 0-100, or relative ``delta`` in percent."""
 
-    zone: Zone | None = None
     level: Annotated[int, Field(ge=0, le=FAN_LEVELS)] | None = None
     percent: Annotated[int, Field(ge=_F_MIN, le=_F_MAX)] | None = None
     delta: Annotated[int, Field(ge=-100, le=100)] | None = None
+    zone: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> FanArgs:
@@ -96,8 +96,8 @@ class FanArgs(_Args):
 class AirDistributionArgs(_Args):
     """Point a zone's air: ``up`` (windshield), ``middle`` (face), ``down`` (feet)."""
 
-    zone: Zone | None = None
     direction: Direction
+    zone: Zone | None = None
 
 
 class ClimateFeatureArgs(_Args):
@@ -110,9 +110,9 @@ class ClimateFeatureArgs(_Args):
 class SeatLevelArgs(_Args):
     """Set a seat's heating, ventilation or massage: ``level`` 0 off, 1-3, or relative ``delta`` levels."""
 
-    seat: Zone | None = None
     level: Annotated[int, Field(ge=0, le=LEVELS)] | None = None
     delta: Annotated[int, Field(ge=-LEVELS, le=LEVELS)] | None = None
+    seat: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SeatLevelArgs:
@@ -123,9 +123,9 @@ class SeatLevelArgs(_Args):
 class SeatPositionArgs(_Args):
     """Move a front seat: absolute ``position_mm`` from the frontmost position or relative ``delta_mm``."""
 
-    seat: Zone | None = None
     position_mm: Annotated[int, Field(ge=_P_MIN, le=_P_MAX)] | None = None
     delta_mm: Annotated[int, Field(ge=-_P_MAX, le=_P_MAX)] | None = None
+    seat: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SeatPositionArgs:
@@ -136,9 +136,9 @@ class SeatPositionArgs(_Args):
 class ReclineArgs(_Args):
     """Recline a front seat's backrest: absolute ``degrees`` (0 upright) or relative ``delta_degrees``."""
 
-    seat: Zone | None = None
     degrees: Annotated[float, Field(ge=_R_MIN, le=_R_MAX)] | None = None
     delta_degrees: Annotated[float, Field(ge=-_R_MAX, le=_R_MAX)] | None = None
+    seat: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ReclineArgs:
@@ -149,9 +149,9 @@ class ReclineArgs(_Args):
 class WindowArgs(_Args):
     """Open or close a window: absolute ``percent_open`` (0 closed, 100 open) or relative ``delta``."""
 
-    window: Zone | None = None
     percent_open: Annotated[int, Field(ge=_W_MIN, le=_W_MAX)] | None = None
     delta: Annotated[int, Field(ge=-100, le=100)] | None = None
+    window: Zone | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> WindowArgs:

@@ -90,10 +90,10 @@ class VehicleSimulator:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
         """Stop the ECUs' thread (the bus stays open; its owner shuts it down)."""
         self._stop.set()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(timeout=2)
 
     def __enter__(self) -> VehicleSimulator:

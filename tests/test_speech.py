@@ -1,0 +1,170 @@
+"""Speech in and out with the real models, on WAVs the tests make with piper and espeak-ng."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.config import load_settings
+from assistant.speech.audio import read_audio
+from assistant.speech.stt import SpeechToText
+from assistant.speech.tts import TextToSpeech, find_voice
+from tests.conftest import PYTHON, ROOT
+
+pytestmark = pytest.mark.slow
+SETTINGS = load_settings(None)
+
+
+@pytest.fixture(scope="module")
+def stt() -> SpeechToText:
+    engine = SpeechToText(SETTINGS.speech.stt_model)
+    engine.load()
+    return engine
+
+
+@pytest.fixture(scope="module")
+def tts() -> TextToSpeech:
+    voice = TextToSpeech(find_voice(SETTINGS.speech.voice, list(SETTINGS.speech.voice_dirs)))
+    voice.load()
+    return voice
+
+
+def espeak(text: str, path: Path, rate: int = 22050, channels: int = 1) -> Path:
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(raw), text], check=True)
+    subprocess.run(["sox", "-G", str(raw), "-r", str(rate), "-c", str(channels), str(path)], check=True)
+    return path
+
+
+def words(text: str) -> set[str]:
+    return set("".join(ch for ch in text.lower() if ch.isalnum() or ch == " ").split())
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(16000, 1), (44100, 2), (8000, 1)])
+def test_espeak_commands_are_transcribed_at_any_rate(stt: SpeechToText, tmp_path: Path, rate: int, channels: int) -> None:
+    wav = espeak("open the passenger window halfway", tmp_path / "c.wav", rate, channels)
+    heard = stt.transcribe(read_audio(wav))
+    assert {"open", "passenger", "window", "halfway"} <= words(heard.text), heard
+
+
+def test_piper_speech_round_trips_through_whisper(stt: SpeechToText, tts: TextToSpeech, tmp_path: Path) -> None:
+    out = tmp_path / "reply.wav"
+    first_ms, seconds = tts.to_wav("Turn on the seat heating.", out)
+    assert first_ms > 0 and 0.8 < seconds < 4.0
+    assert {"seat", "heating"} <= words(stt.transcribe(read_audio(out)).text)
+
+
+def test_tts_writes_valid_audio_of_plausible_length(tts: TextToSpeech, tmp_path: Path) -> None:
+    out = tmp_path / "long.wav"
+    text = "The driver's side is now twenty two degrees. Navigating to the Allianz Arena."
+    _, seconds = tts.to_wav(text, out)
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2 and w.getframerate() == tts.sample_rate
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert 3.0 < seconds < 9.0  # about 2.5 words a second
+    assert np.abs(samples).max() > 3000  # not silence
+
+
+def test_silence_and_noise_are_heard_as_nothing(stt: SpeechToText) -> None:
+    rng = np.random.default_rng(1)
+    for audio in (np.zeros(16000 * 3, np.float32), (rng.standard_normal(16000 * 3) * 0.2).astype(np.float32)):
+        assert stt.transcribe(audio).text == ""
+
+
+def test_a_long_monologue_is_not_a_command(stt: SpeechToText, tmp_path: Path) -> None:
+    text = " ".join(["I was telling my colleague about the weekend and the weather and the long drive home"] * 8)
+    heard = stt.transcribe(read_audio(espeak(text, tmp_path / "m.wav", 16000)))
+    assert heard.too_long and heard.text == ""
+
+
+@pytest.mark.parametrize("content", [b"", b"RIFF\x00\x00\x00\x00WAVEjunk", b"not audio at all" * 10])
+def test_unreadable_audio_raises_a_clear_error(tmp_path: Path, content: bytes) -> None:
+    from assistant.speech.errors import AudioError
+
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    with pytest.raises(AudioError):
+        read_audio(bad)
+
+
+def test_batch_audio_requests_act_and_bad_files_get_error_lines(tmp_path: Path) -> None:
+    good = espeak("turn on the seat heating", tmp_path / "good.wav", 44100, 2)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    silence = tmp_path / "silence.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(silence), "trim", "0", "2"], check=True)
+    lines = [{"id": 1, "audio": str(good)}, {"id": 2, "audio": str(tmp_path / "empty.wav")},
+             {"id": 3, "audio": str(tmp_path / "missing.wav")}, {"id": 4, "audio": str(silence)}]
+    out = subprocess.run([PYTHON, "-m", "assistant.cli", "batch", "--understanding", "parser-only"],
+                         input="".join(json.dumps(l) + "\n" for l in lines), capture_output=True, text=True, timeout=300)
+    results = [json.loads(l) for l in out.stdout.splitlines()]
+    assert out.returncode == 0 and [r["id"] for r in results] == [1, 2, 3, 4]
+    assert results[0]["changes"] == {"Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling": 100}, results[0]
+    assert results[0]["ms"]["stt"] > 0 and results[0]["ms"]["tts"] > 0
+    assert results[1]["error"]["code"] == "audio-empty" and results[2]["error"]["code"] == "audio-missing"
+    assert results[3]["changes"] == {} and results[3]["transcript"] == "" and results[3]["error"] is None
+
+
+ALSA = """
+pcm.cvcapfile {{ type file; slave.pcm "null"; file "/dev/null"; infile "{infile}"; format "raw" }}
+pcm.cvcapture {{ type plug; slave {{ pcm "cvcapfile"; format S16_LE; rate 16000; channels 1 }} }}
+pcm.cvplayfile {{ type file; slave.pcm "null"; file "{outfile}"; format "raw" }}
+pcm.cvplay {{ type plug; slave {{ pcm "cvplayfile"; format S16_LE; rate 22050; channels 1 }} }}
+"""
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="sox missing")
+def test_sounddevice_path_through_the_alsa_file_plugin(tmp_path: Path) -> None:
+    """Capture and playback through real PortAudio streams, with files in place of hardware."""
+    speech = espeak("close the sunroof", tmp_path / "s.wav", 16000)
+    infile = tmp_path / "in.raw"
+    subprocess.run(["sox", str(speech), "-t", "raw", "-e", "signed-integer", "-b", "16", str(infile)], check=True)
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".asoundrc").write_text(ALSA.format(infile=infile, outfile=tmp_path / "out.raw"))
+    script = textwrap.dedent(
+        """
+        import json, time, numpy as np
+        from assistant.speech.devices import Microphone, Speaker
+        mic = Microphone("cvcapture", seconds=600).start()
+        time.sleep(0.5)
+        mic.stop()
+        frames = []
+        while (f := mic.read(0.01)) is not None:
+            frames.append(f)
+        audio = np.concatenate(frames)
+        tone = (np.sin(np.arange(22050) / 8) * 8000).astype(np.int16)
+        done = Speaker("cvplay").play([tone], 22050)
+        np.save("captured.npy", audio)
+        print(json.dumps({"frames": len(frames), "played": done}))
+        """
+    )
+    env = {**os.environ, "HOME": str(home)}
+    out = subprocess.run([PYTHON, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["played"] and (tmp_path / "out.raw").stat().st_size == 22050 * 2
+    captured = np.load(tmp_path / "captured.npy")
+    expected = np.frombuffer(infile.read_bytes(), dtype=np.int16).astype(np.float32) / 32768
+    n = min(len(expected), len(captured))
+    assert n > 16000 and np.allclose(captured[:n], expected[:n], atol=1e-3)
+    stt = SpeechToText(SETTINGS.speech.stt_model)
+    assert {"close", "sunroof"} <= words(stt.transcribe(captured[:n]).text)
+
+
+def test_transcribe_and_say_commands(tmp_path: Path) -> None:
+    out = tmp_path / "say.wav"
+    said = subprocess.run([PYTHON, "-m", "assistant.cli", "say", "Open the sunroof.", "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert said.returncode == 0, said.stderr
+    heard = subprocess.run([PYTHON, "-m", "assistant.cli", "transcribe", str(out)], capture_output=True, text=True,
+                           timeout=120)
+    assert heard.returncode == 0 and {"open", "sunroof"} <= words(heard.stdout)
+    assert ROOT.exists()
