@@ -79,6 +79,8 @@ class BatchRunner:
         if speech:
             threading.Thread(target=self.speech_engines.warm, kwargs={"stt": False}, daemon=True).start()
         self._live: OrderedDict[str, tuple[Car, Session]] = OrderedDict()
+        self.last_source = "none"
+        """Which understanding path served the last line (for the bench)."""
         self._parked: dict[str, _Parked] = {}
 
     async def close(self) -> None:
@@ -114,6 +116,7 @@ class BatchRunner:
             return error_line(request_id, "internal", f"{type(err).__name__}: {err}", started)
 
     async def _serve(self, req: BatchRequest, started: float) -> dict[str, Any]:
+        self.last_source = "none"
         car, session, fresh = await self._session(req)
         try:
             if req.audio is not None:
@@ -126,6 +129,7 @@ class BatchRunner:
             else:
                 assert req.text is not None
                 result = await self.pipeline.handle_text(session, req.text, req.seat)
+            self.last_source = str(result.source)
             if self.speech:
                 result.ms["tts"] = await self._speak(result.reply)
             result.ms["total"] = (time.perf_counter() - started) * 1000

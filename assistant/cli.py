@@ -138,6 +138,27 @@ def cmd_say(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the assistant service."""
+    from assistant.errors import ConfigError
+    from assistant.service import main_run
+
+    try:
+        settings = _settings(args)
+    except ConfigError as err:
+        print(f"carvoice run: {err}", file=sys.stderr)
+        return 2
+    return main_run(settings)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Print latency tables measured on this machine."""
+    from assistant.bench import main_bench
+
+    sections = args.section or ["vehicle", "understanding", "speech"]
+    return main_bench(_settings(args), sections, args.cases, not args.no_model_only)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     ap = argparse.ArgumentParser(prog="carvoice", description="An offline in-car voice assistant.")
@@ -183,6 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", help="voice name or .onnx path (default: speech.voice)")
     say.add_argument("--config", type=Path, help="TOML configuration file")
     say.set_defaults(func=cmd_say)
+
+    run = sub.add_parser("run", help="run the assistant service (built-in simulator unless configured)")
+    run.add_argument("--config", type=Path, help="TOML configuration file")
+    run.add_argument("--understanding", choices=["parser-first", "model-only", "parser-only"])
+    run.set_defaults(func=cmd_run)
+
+    bench = sub.add_parser("bench", help="print latency tables measured on this machine")
+    bench.add_argument("--section", action="append", choices=["vehicle", "understanding", "speech"],
+                       help="only these sections (repeatable; default: all)")
+    bench.add_argument("--cases", type=Path, help="evaluation-format requests (default: ../shared/eval/dev.jsonl)")
+    bench.add_argument("--no-model-only", action="store_true", help="skip the model-only comparison (minutes)")
+    bench.add_argument("--config", type=Path, help="TOML configuration file")
+    bench.set_defaults(func=cmd_bench)
     return ap
 
 

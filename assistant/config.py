@@ -93,6 +93,48 @@ class SpeechConfig(_Section):
     """Keep utterances and replies as WAV files here; off by default (nothing is written to disk)."""
 
 
+class MqttConfig(_Section):
+    """The broker the car's screens listen to."""
+
+    enabled: bool = True
+    """Connect to a broker (the service keeps working while it is away)."""
+    host: str = "127.0.0.1"
+    """Broker host."""
+    port: int = Field(default=1883, ge=1, le=65535)
+    """Broker port (8883 is the usual TLS port)."""
+    vehicle_id: str = Field(default="car1", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    """Topic level naming this vehicle: ``carvoice/<vehicle_id>/...``."""
+    topic_prefix: str = Field(default="carvoice", pattern=r"^[A-Za-z0-9_/-]{1,64}$")
+    """First topic levels."""
+    username: str | None = None
+    """Broker user name."""
+    password_file: Path | None = None
+    """File holding the broker password (kept out of the config file)."""
+    password: str | None = None
+    """Broker password (prefer ``password_file`` or ``CARVOICE_MQTT__PASSWORD``)."""
+    tls: bool = False
+    """Connect with TLS."""
+    ca_file: Path | None = None
+    """CA certificate that signed the broker's certificate."""
+    queue_size: int = Field(default=1000, ge=10, le=100000)
+    """Events kept while the broker is away; the oldest are dropped beyond this."""
+    max_payload_bytes: int = Field(default=16384, ge=256, le=1048576)
+    """Larger command payloads are logged and dropped."""
+
+
+class ServiceConfig(_Section):
+    """The long-running service."""
+
+    console: bool = True
+    """Read typed commands from standard input when it is a terminal or a pipe."""
+    microphone: bool = True
+    """Listen on push-to-talk when an input device exists (off: text only)."""
+    speaker: bool = True
+    """Play replies on the output device when one exists."""
+    listen_timeout_s: float = Field(default=6.0, gt=0.5, le=60)
+    """How long to wait for speech to start after push-to-talk, in seconds."""
+
+
 class PlacesConfig(_Section):
     """Offline destinations."""
 
@@ -112,6 +154,8 @@ class Settings(BaseSettings):
     policy: PolicyConfigSection = PolicyConfigSection()
     places: PlacesConfig = PlacesConfig()
     speech: SpeechConfig = SpeechConfig()
+    mqtt: MqttConfig = MqttConfig()
+    service: ServiceConfig = ServiceConfig()
 
     @classmethod
     def settings_customise_sources(

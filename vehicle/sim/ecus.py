@@ -217,6 +217,8 @@ class VehicleSimulator:
             try:
                 self._bus.send(can.Message(arbitration_id=fid, data=data, is_extended_id=False))
             except (can.CanError, OSError, ValueError) as err:
+                if self._stop.is_set():
+                    return  # the owner closed the bus while we were stopping
                 _LOG.warning("simulator could not send 0x%03X: %s", fid, err)
                 continue
             self.stats.frames_out += 1

@@ -1,0 +1,262 @@
+"""``carvoice bench``: latency and throughput tables measured on this machine (medians and ratios)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import can
+
+from assistant.batch import BatchRunner
+from assistant.config import ROOT, Settings
+
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+SPOKEN = [
+    "set the temperature to twenty two degrees", "turn on my seat heating", "open the passenger window halfway",
+    "navigate to the nearest charging station", "make it a bit warmer", "turn the fan up", "tilt the sunroof",
+    "turn off the air conditioning", "move my seat back", "defrost the windshield",
+]
+"""The fixed spoken commands of the speech section."""
+
+
+def pct(values: list[float], q: int) -> float:
+    """The q-th percentile (q=50: the median)."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def row(name: str, values: list[float], unit: str = "ms") -> str:
+    """One table row: p50, p95, n."""
+    return f"  {name:<44} {pct(values, 50):9.1f} {pct(values, 95):9.1f} {unit:>4}  n={len(values)}"
+
+
+def header(title: str) -> str:
+    return f"\n{title}\n  {'':<44} {'p50':>9} {'p95':>9}"
+
+
+def _verdict() -> Callable[[dict[str, Any], dict[str, Any]], str] | None:
+    score = DEV_SET.parent / "score.py"
+    if not score.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("carvoice_score", score)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.verdict  # type: ignore[no-any-return]
+
+
+async def _run_set(settings: Settings, cases: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], str]]:
+    runner = BatchRunner(settings, speech=False)
+    out = []
+    try:
+        for case in cases:
+            line = json.dumps({k: case[k] for k in ("id", "text", "seat", "session", "init") if k in case})
+            result = await runner.handle_line(line)
+            out.append((case, result, str(runner.last_source)))
+    finally:
+        await runner.close()
+    return out
+
+
+def bench_understanding(settings: Settings, cases_path: Path, *, with_model_only: bool) -> list[str]:
+    """Parser path vs model path, and parser-first vs model-only on the same requests."""
+    cases = [json.loads(line) for line in cases_path.read_text().splitlines() if line.strip()]
+    verdict = _verdict()
+    lines = [header(f"Understanding ({cases_path.name}, {len(cases)} requests): ms in `understand`")]
+    modes = ["parser-first"] + (["model-only"] if with_model_only else [])
+    summary = []
+    for mode in modes:
+        s = settings.model_copy(update={"understanding": settings.understanding.model_copy(update={"mode": mode})})
+        results = asyncio.run(_run_set(s, cases))
+        by_source: dict[str, list[float]] = {}
+        for _, r, source in results:
+            by_source.setdefault(source, []).append(float(r["ms"]["understand"] or 0.0))
+        for source, values in sorted(by_source.items()):
+            share = 100 * len(values) / len(results)
+            lines.append(row(f"{mode}: {source} path ({share:.0f}% of requests)", values))
+        totals = [float(r["ms"]["total"]) for _, r, _ in results]
+        ok = sum(1 for c, r, _ in results if verdict and not verdict(c, r)) if verdict else None
+        accuracy = f"{100 * ok / len(results):.1f}%" if ok is not None else "n/a"
+        summary.append(f"  {mode:<16} accuracy {accuracy:>6}  total p50 {pct(totals, 50):7.1f} ms  p95 {pct(totals, 95):7.1f} ms")
+    lines.append("\n  same requests, two designs:")
+    lines.extend(summary)
+    return lines
+
+
+async def _vehicle_latency(n: int) -> tuple[list[float], list[float]]:
+    from vehicle.gateway import CanGateway
+    from vehicle.sim import VehicleSimulator
+    from vehicle.transport import CanTransport
+
+    path = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+    channel = f"bench-{uuid.uuid4().hex[:6]}"
+    gw = CanGateway(CanTransport("virtual", channel))
+    starting = asyncio.ensure_future(gw.start())
+    while not gw.connected:
+        await asyncio.sleep(0)
+    ecu_bus = can.Bus(interface="virtual", channel=channel)
+    sim = VehicleSimulator(ecu_bus).start()
+    await starting
+    local = []
+    for i in range(n):
+        started = time.perf_counter()
+        await gw.command({path: 16.0 + (i % 24) * 0.5})
+        local.append((time.perf_counter() - started) * 1000)
+    sim.stop()
+    await gw.close()
+    ecu_bus.shutdown()
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "sim", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        gw = await CanGateway(CanTransport("socketcand", "can0", port=port)).start()
+        remote = []
+        for i in range(n):
+            started = time.perf_counter()
+            await gw.command({path: 16.0 + (i % 24) * 0.5})
+            remote.append((time.perf_counter() - started) * 1000)
+        await gw.close()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    return local, remote
+
+
+def _sim_throughput(seconds: float = 2.0) -> float:
+    """Command frames per second the simulator applies and answers."""
+    from vehicle.signals import default_catalog
+    from vehicle.sim import VehicleSimulator
+
+    cat = default_catalog()
+    channel = f"bench-{uuid.uuid4().hex[:6]}"
+    ecu_bus = can.Bus(interface="virtual", channel=channel)
+    sim = VehicleSimulator(ecu_bus).start()
+    tx = can.Bus(interface="virtual", channel=channel)
+    [(msg, data, _)] = cat.encode_commands({"Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed": 40})
+    frame = can.Message(arbitration_id=msg.frame_id, data=data, is_extended_id=False)
+    before = sim.stats.commands_applied
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        tx.send(frame)
+        while tx.recv(0) is not None:  # keep our receive queue from growing
+            pass
+    time.sleep(0.3)
+    applied = sim.stats.commands_applied - before
+    sim.stop()
+    tx.shutdown()
+    ecu_bus.shutdown()
+    return applied / seconds
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_vehicle(n: int = 200) -> list[str]:
+    """Command -> confirmation, in process and across processes; simulator throughput."""
+    local, remote = asyncio.run(_vehicle_latency(n))
+    fps = _sim_throughput()
+    return [
+        header("Vehicle: command -> confirmed status frame"),
+        row("in-process (python-can virtual)", local),
+        row("across processes (socketcand, carvoice sim)", remote),
+        f"  simulator sustained {fps:,.0f} command frames/s applied and answered",
+    ]
+
+
+def bench_speech(settings: Settings) -> list[str]:
+    """STT latency and real-time factor, TTS time to first audio, end of speech -> CAN and -> reply audio."""
+    from assistant.speech.audio import read_audio
+
+    runner_settings = settings.model_copy(
+        update={"understanding": settings.understanding.model_copy(update={"mode": "parser-first"})})
+    with tempfile.TemporaryDirectory() as tmp:
+        wavs = []
+        for i, text in enumerate(SPOKEN):
+            raw, wav = Path(tmp) / f"{i}.raw.wav", Path(tmp) / f"{i}.wav"
+            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), text], check=True)
+            subprocess.run(["sox", "-G", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+            wavs.append(wav)
+
+        async def run() -> list[dict[str, Any]]:
+            runner = BatchRunner(runner_settings, speech=True)
+            out = []
+            try:
+                runner.speech_engines.stt.load()
+                runner.speech_engines.tts()
+                await runner.handle_line(json.dumps({"id": "warm", "audio": str(wavs[0])}))
+                for i, wav in enumerate(wavs * 2):
+                    out.append(await runner.handle_line(json.dumps({"id": i, "audio": str(wav)})))
+            finally:
+                await runner.close()
+            return out
+
+        results = asyncio.run(run())
+        durations = [len(read_audio(w)) / 16000 for w in wavs] * 2
+    stt = [float(r["ms"]["stt"]) for r in results]
+    rtf = [s / 1000 / d for s, d in zip(stt, durations, strict=True)]
+    tts = [float(r["ms"]["tts"]) for r in results if r["ms"]["tts"] is not None]
+    to_can = [float(r["ms"]["stt"]) + float(r["ms"]["understand"]) + float(r["ms"]["vehicle"]) for r in results]
+    to_audio = [c + float(r["ms"]["tts"] or 0.0) for c, r in zip(to_can, results, strict=True)]
+    tts_rtf = _tts_rtf(settings)
+    endpoint = settings.speech.end_silence_s * 1000
+    lines = [
+        header(f"Speech ({len(SPOKEN)} espeak-ng commands x2; STT {settings.speech.stt_model.name}, "
+               f"voice {settings.speech.voice})"),
+        row("speech-to-text (VAD + Whisper)", stt),
+        row("speech-to-text real-time factor", rtf, "x"),
+        row("text-to-speech: time to first audio", tts),
+        row("text-to-speech real-time factor", tts_rtf, "x"),
+        row("end of speech -> CAN confirmed", to_can),
+        row("end of speech -> first reply audio", to_audio),
+        f"  (live listening adds the endpointing silence, {endpoint:.0f} ms, before 'end of speech' is known)",
+        f"  commands understood as intended: {sum(1 for r in results if r['changes'])}/{len(results)} changed the car",
+    ]
+    return lines
+
+
+def _tts_rtf(settings: Settings) -> list[float]:
+    from assistant.speech.tts import TextToSpeech, find_voice
+
+    voice = TextToSpeech(find_voice(settings.speech.voice, list(settings.speech.voice_dirs)))
+    voice.load()
+    out = []
+    for text in ("The driver's side is now 22 degrees.", "Navigating to Isartor Charging Hub.",
+                 "I can only move the driver's seat while the car is stopped."):
+        started = time.perf_counter()
+        samples = sum(len(c.samples) for c in voice.synthesize(text))
+        out.append((time.perf_counter() - started) / (samples / voice.sample_rate))
+    return out
+
+
+def main_bench(settings: Settings, sections: list[str], cases: Path | None, model_only: bool) -> int:
+    """Print the chosen sections."""
+    print(f"carvoice bench on this machine ({time.strftime('%Y-%m-%d %H:%M')}); medians and 95th percentiles")
+    if "vehicle" in sections:
+        print("\n".join(bench_vehicle()), flush=True)
+    if "understanding" in sections:
+        path = cases or (DEV_SET if DEV_SET.exists() else ROOT / "tests" / "data" / "paraphrases.jsonl")
+        print("\n".join(bench_understanding(settings, path, with_model_only=model_only)), flush=True)
+    if "speech" in sections:
+        print("\n".join(bench_speech(settings)), flush=True)
+    return 0

@@ -1,0 +1,129 @@
+"""Events the assistant publishes, and commands it accepts, as small frozen pydantic models.
+
+Topic layout (``<prefix>`` = ``carvoice/<vehicle id>``):
+
+| topic | retained | payload |
+|---|---|---|
+| ``<prefix>/status`` | yes | ``online`` / ``offline`` (``offline`` is also the last will) |
+| ``<prefix>/state/<VSS path>`` | yes | the value as JSON (``22.5``, ``true``, ``"UP"``, ``null``) |
+| ``<prefix>/event/<type>`` | no | an ``Event`` below, as JSON |
+| ``<prefix>/command/text`` | — | ``TextCommand``: a typed request |
+| ``<prefix>/command/ptt`` | — | ``PushToTalkCommand``: start listening |
+| ``<prefix>/command/cancel`` | — | ``CancelCommand``: stop the current interaction and playback |
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Seat = Literal["driver", "passenger", "rear-left", "rear-right"]
+
+
+class EventType(StrEnum):
+    """What happened; also the last level of the event's topic."""
+
+    LISTENING = "listening"
+    TRANSCRIPT = "transcript"
+    CALLS = "calls"
+    REFUSAL = "refusal"
+    CHANGE = "change"
+    REPLY = "reply"
+    ERROR = "error"
+
+
+class Event(BaseModel):
+    """Base of every published event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: EventType
+    ts: float = Field(default_factory=time.time)
+    """When it happened, seconds since the epoch."""
+    interaction: str | None = None
+    """Id of the interaction it belongs to (the request's id when one was given)."""
+
+
+class ListeningEvent(Event):
+    """The microphone opened or closed for an utterance."""
+
+    type: EventType = EventType.LISTENING
+    state: Literal["started", "stopped"]
+    seat: Seat
+
+
+class TranscriptEvent(Event):
+    """What speech-to-text heard."""
+
+    type: EventType = EventType.TRANSCRIPT
+    text: str
+    seat: Seat
+
+
+class CallsEvent(Event):
+    """The validated tool calls of a request."""
+
+    type: EventType = EventType.CALLS
+    calls: list[dict[str, Any]]
+    source: str
+    """``parser`` or ``model``."""
+
+
+class RefusalEvent(Event):
+    """The policy (or validation) refused something."""
+
+    type: EventType = EventType.REFUSAL
+    reason: str
+
+
+class ChangeEvent(Event):
+    """A vehicle value changed, as the ECUs reported it."""
+
+    type: EventType = EventType.CHANGE
+    path: str
+    old: Any
+    new: Any
+
+
+class ReplyEvent(Event):
+    """What the assistant says back."""
+
+    type: EventType = EventType.REPLY
+    text: str
+
+
+class ErrorEvent(Event):
+    """A request could not be served, or input was dropped."""
+
+    type: EventType = EventType.ERROR
+    code: str
+    message: str
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TextCommand(_Command):
+    """A typed request, as if spoken."""
+
+    text: str = Field(min_length=1, max_length=500)
+    seat: Seat = "driver"
+    id: str | int | None = None
+
+
+class PushToTalkCommand(_Command):
+    """Start listening, as the steering-wheel button does."""
+
+    seat: Seat = "driver"
+
+
+class CancelCommand(_Command):
+    """Stop the current interaction and any reply playing."""
+
+
+COMMANDS: dict[str, type[_Command]] = {"text": TextCommand, "ptt": PushToTalkCommand, "cancel": CancelCommand}
+"""Command topic suffix -> payload model."""
