@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -205,4 +206,13 @@ def main_batch(settings: Settings, *, speech: bool) -> int:
     if u.mode != "parser-only" and not u.model_path.exists():
         print(f"carvoice batch: model {u.model_path} is missing (run: make models)", file=sys.stderr)
         return 2
-    return asyncio.run(run_batch(settings, sys.stdin, sys.stdout, speech=speech))
+    # Result lines get a private copy of stdout; whatever native libraries print to fd 1
+    # (llama.cpp, CTranslate2, ffmpeg) goes to stderr instead of corrupting the JSON stream.
+    sys.stdout.flush()
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        return asyncio.run(run_batch(settings, sys.stdin, results, speech=speech))
+    finally:
+        results.flush()

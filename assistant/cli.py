@@ -151,6 +151,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return main_run(settings)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check models, audio, CAN, broker and configuration."""
+    from assistant.doctor import run_doctor
+
+    return run_doctor(args.config, load=not args.quick, say=lambda text: print(text, flush=True))
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every configuration key with its default."""
+    from assistant.config import render_example
+
+    print(render_example(), end="")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """Print latency tables measured on this machine."""
     from assistant.bench import main_bench
@@ -209,6 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--config", type=Path, help="TOML configuration file")
     run.add_argument("--understanding", choices=["parser-first", "model-only", "parser-only"])
     run.set_defaults(func=cmd_run)
+
+    doctor = sub.add_parser("doctor", help="check models, audio, CAN, broker and configuration")
+    doctor.add_argument("--config", type=Path, help="TOML configuration file")
+    doctor.add_argument("--quick", action="store_true", help="check files only; do not load the models")
+    doctor.set_defaults(func=cmd_doctor)
+
+    config = sub.add_parser("config", help="print every configuration key with its default")
+    config.set_defaults(func=cmd_config)
 
     bench = sub.add_parser("bench", help="print latency tables measured on this machine")
     bench.add_argument("--section", action="append", choices=["vehicle", "understanding", "speech"],

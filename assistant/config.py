@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class VehicleConfig(_Section):
@@ -145,7 +145,8 @@ class PlacesConfig(_Section):
 class Settings(BaseSettings):
     """The whole configuration."""
 
-    model_config = SettingsConfigDict(env_prefix="CARVOICE_", env_nested_delimiter="__", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="CARVOICE_", env_nested_delimiter="__", extra="forbid", frozen=True,
+                                      use_attribute_docstrings=True)
 
     language: Literal["en"] = "en"
     """Language of speech and replies (only English so far)."""
@@ -195,3 +196,46 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"invalid config {where}: {first['msg']}") from err
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Path):
+        value = str(value).replace(str(ROOT), "<checkout>")
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return str(value)
+
+
+def render_example() -> str:
+    """Every configuration key with its default and its documentation, as TOML."""
+    lines = [
+        "# carvoice configuration: every key, with its default. Copy what you change to",
+        "# /etc/carvoice/carvoice.toml (or pass --config FILE). Environment variables override the file:",
+        "# CARVOICE_<SECTION>__<KEY>, e.g. CARVOICE_MQTT__HOST=10.0.0.2. <checkout> is where carvoice is installed.",
+        "",
+    ]
+    defaults = Settings()
+    for name, field in Settings.model_fields.items():
+        value = getattr(defaults, name)
+        if isinstance(value, BaseModel):
+            continue
+        lines += [f"# {field.description or ''}", f"{name} = {_toml_value(value)}", ""]
+    for name, field in Settings.model_fields.items():
+        section = getattr(defaults, name)
+        if not isinstance(section, BaseModel):
+            continue
+        lines.append(f"[{name}]")
+        for key, sub in type(section).model_fields.items():
+            value = getattr(section, key)
+            for doc_line in (sub.description or "").splitlines():
+                lines.append(f"# {doc_line.strip()}")
+            if value is None:
+                lines.append(f"# {key} =  (not set)")
+            else:
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"

@@ -107,11 +107,12 @@ class MqttLink:
             try:
                 async with self._client_for(s) as client:
                     self._client = client
-                    await client.publish(f"{s.base}/status", b"online", qos=1, retain=True)
+                    await client.subscribe(f"{s.base}/command/#", qos=1)
                     for path, value in self._snapshot().items():
                         await client.publish(f"{s.base}/state/{path}", json.dumps(value).encode(), qos=1, retain=True)
                         self.stats.state_messages += 1
-                    await client.subscribe(f"{s.base}/command/#", qos=1)
+                    # "online" last: a screen that sees it may send commands and read complete state
+                    await client.publish(f"{s.base}/status", b"online", qos=1, retain=True)
                     self.stats.connects += 1
                     self.connected.set()
                     self.last_error = None
@@ -125,9 +126,12 @@ class MqttLink:
                         with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
                             await sender
             except aiomqtt.MqttError as err:
+                first = self.last_error is None
                 self.last_error = str(err)
                 if not self._stopping:
-                    _LOG.warning("MQTT %s:%d unavailable (%s); retrying in %.1f s", s.host, s.port, err, delay)
+                    # say it once loudly, then quietly while it stays away
+                    _LOG.log(logging.WARNING if first else logging.INFO,
+                             "MQTT %s:%d unavailable (%s); retrying in %.1f s", s.host, s.port, err, delay)
             finally:
                 self.connected.clear()
                 self._client = None

@@ -64,3 +64,15 @@ def shared() -> Path:
 def port() -> Iterator[int]:
     """A free loopback TCP port."""
     yield free_port()
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[object]:
+    """A real mosquitto on free loopback ports (plain, and TLS + password + ACL)."""
+    from tests.broker import make_broker
+
+    b = make_broker(tmp_path / "broker").start()
+    try:
+        yield b
+    finally:
+        b.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass
 
@@ -9,6 +10,9 @@ import can
 from can.interfaces.socketcand import SocketCanDaemonBus
 
 from vehicle.errors import TransportError
+
+# python-can's socketcand client logs every TCP segment boundary inside a frame as a warning
+logging.getLogger("can.interfaces.socketcand.socketcand").setLevel(logging.ERROR)
 
 DEFAULT_SOCKETCAND_PORT = 29536
 """TCP port of ``carvoice sim``'s socketcand server (socketcand's own default)."""
