@@ -9,7 +9,7 @@ STAMP := $(VENV)/.carvoice-installed
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test bench sim models system clean-venv
+.PHONY: setup run test bench soak sim models system clean-venv
 
 setup: system $(STAMP) models
 
@@ -20,19 +20,26 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e ".[llm,speech,test]"
+	@# hypothesis-jsonschema 0.23 uses hypothesis internals that later releases removed
+	$(BIN)/python -m pip install -q "hypothesis==6.155.2"
 	@touch $(STAMP)
 
 models: $(STAMP)
 	@$(BIN)/python scripts/fetch_models.py
 
 run: setup
-	$(BIN)/carvoice sim
+	@bash scripts/local-broker.sh
+	$(BIN)/carvoice run
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/carvoice bench
+
+# Soak (10,000 commands through one service) and bus flood: about 10 minutes here; not in CI.
+soak: setup
+	$(BIN)/python -m tests.soak
 
 sim: setup
 	$(BIN)/carvoice sim

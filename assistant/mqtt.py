@@ -63,6 +63,24 @@ class MqttStats:
     state_messages: int = 0
 
 
+class CommandError(ValueError):
+    """A command message that cannot be served (unknown topic, too big, malformed)."""
+
+
+def decode_command(name: str, payload: bytes, max_bytes: int) -> BaseModel:
+    """The command model of a message on ``<base>/command/<name>``; raises CommandError."""
+    model = COMMANDS.get(name)
+    if model is None:
+        raise CommandError("unknown command topic")
+    if len(payload) > max_bytes:
+        raise CommandError(f"payload of {len(payload)} bytes is over the limit")
+    try:
+        data: Any = json.loads(payload.decode("utf-8")) if payload.strip() else {}
+        return model.model_validate(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValidationError) as err:
+        raise CommandError(f"malformed payload: {str(err).splitlines()[0]}") from err
+
+
 class MqttLink:
     """One broker connection, kept alive for the life of the service."""
 
@@ -169,20 +187,13 @@ class MqttLink:
         prefix = f"{self.settings.base}/command/"
         async for message in client.messages:
             topic = str(message.topic)
-            payload = message.payload if isinstance(message.payload, (bytes, bytearray)) else str(message.payload or "").encode()
+            raw = message.payload
+            payload = bytes(raw) if isinstance(raw, (bytes, bytearray)) else str(raw or "").encode()
             name = topic[len(prefix):] if topic.startswith(prefix) else ""
-            model = COMMANDS.get(name)
-            if model is None:
-                self._reject(topic, "unknown command topic")
-                continue
-            if len(payload) > self.settings.max_payload_bytes:
-                self._reject(topic, f"payload of {len(payload)} bytes is over the limit")
-                continue
             try:
-                data: Any = json.loads(payload.decode("utf-8")) if payload.strip() else {}
-                command = model.model_validate(data)
-            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValidationError) as err:
-                self._reject(topic, f"malformed payload: {str(err).splitlines()[0]}")
+                command = decode_command(name, payload, self.settings.max_payload_bytes)
+            except CommandError as err:
+                self._reject(topic, str(err))
                 continue
             await self._on_command(name, command)
 

@@ -62,12 +62,10 @@ async def open_car(settings: Settings, initial: Mapping[str, VssValue] | None = 
         ecu_bus.shutdown()
         raise
     # the gateway listens before the ECUs' first broadcast, so its state is complete at once
-    starting = asyncio.ensure_future(gateway.start(wait_for_state=2.0))
-    while not gateway.connected and not starting.done():
-        await asyncio.sleep(0)
-    simulator.start()
     try:
-        await starting
+        await gateway.connect()
+        simulator.start()
+        await gateway.wait_for_state(2.0)
     except BaseException:
         simulator.stop()
         ecu_bus.shutdown()

@@ -213,7 +213,8 @@ class AssistantService:
 
     async def _interact(self, request: _Text | _Listen) -> None:
         assert self.session is not None
-        interaction = str(getattr(request, "id", None) or uuid.uuid4().hex[:8])
+        given = getattr(request, "id", None)
+        interaction = str(given) if given is not None else uuid.uuid4().hex[:8]
         try:
             if isinstance(request, _Listen):
                 result = await self._listen_and_handle(request.seat, interaction)

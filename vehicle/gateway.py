@@ -127,9 +127,18 @@ class CanGateway:
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self, wait_for_state: float = 1.0) -> CanGateway:
         """Open the transport and wait (up to ``wait_for_state`` s) until every status was seen."""
+        await self.connect()
+        return await self.wait_for_state(wait_for_state)
+
+    async def connect(self) -> CanGateway:
+        """Open the transport and start receiving (the state fills as status frames arrive)."""
         self._loop = asyncio.get_running_loop()
         bus = await self._loop.run_in_executor(self._tx, self._open_bus)
         self._attach(bus)
+        return self
+
+    async def wait_for_state(self, wait_for_state: float = 1.0) -> CanGateway:
+        """Wait (up to ``wait_for_state`` s) until every status message was seen once."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._state_ready.wait(), wait_for_state)
         if not self._state_ready.is_set():

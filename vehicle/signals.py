@@ -336,7 +336,14 @@ class SignalCatalog:
         """The VSS values a status frame reports; raises VehicleError on a malformed frame."""
         message, bindings = self._status[frame_id]
         decoded = self._decode(message, data)
-        return {b.path: self.to_vss(b, decoded[b.status_signal]) for b in bindings}
+        values = {b.path: self.to_vss(b, decoded[b.status_signal]) for b in bindings}
+        for b in bindings:  # a status outside the DBC's range is garbled or spoofed, not a state
+            if b.is_actuator:
+                try:
+                    self.check(b.path, values[b.path])
+                except VehicleError as err:
+                    raise VehicleError(f"{message.name}: {err}", code="malformed-frame") from err
+        return values
 
     def decode_command(self, frame_id: int, data: bytes) -> dict[str, VssValue]:
         """The VSS values a command frame requests (NO_REQUEST signals left out)."""
