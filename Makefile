@@ -20,8 +20,6 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e ".[llm,speech,test]"
-	@# hypothesis-jsonschema 0.23 uses hypothesis internals that later releases removed
-	$(BIN)/python -m pip install -q "hypothesis==6.155.2"
 	@touch $(STAMP)
 
 models: $(STAMP)
