@@ -57,3 +57,37 @@ def grounded(call: ToolCall, text: str) -> bool:
         if place and place.lower() in words:
             return True
     return any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues)
+
+
+_ABSOLUTE = ("celsius", "level", "percent", "position_mm", "degrees", "percent_open", "position")
+_QUALITATIVE: dict[float, tuple[str, ...]] = {
+    100: ("open", "max", "maximum", "full", "fully", "all the way", "highest", "wide", "completely"),
+    0: ("close", "closed", "shut", "off", "stop", "upright", "straight", "minimum", "lowest", "no"),
+    50: ("half", "halfway", "middle", "midway"),
+    -100: ("tilt", "vent", "pop"),
+    45: ("flat", "fully", "all the way"),
+}
+
+
+def numbers_grounded(call: ToolCall, text: str) -> bool:
+    """Whether every absolute value of a model's call was said (as a number or an equivalent word).
+
+    A small model fills a required number with a plausible one ("set the temperature to high in"
+    became 25 degrees); a value nobody said must not reach the car.
+    """
+    args = call.arguments.model_dump(exclude_none=True)
+    words = normalize(text)
+    said = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", words)]
+    for key in _ABSOLUTE:
+        if key not in args or isinstance(args[key], bool):
+            continue
+        value = float(args[key])
+        if any(abs(n - value) < 1e-6 or (key == "percent" and abs(n * 10 - value) < 1e-6) for n in said):
+            continue
+        cues = _QUALITATIVE.get(value, ())
+        if any(re.search(rf"\b{re.escape(cue)}\b", words) for cue in cues):
+            continue
+        if key == "level" and not said and call.name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
+            continue  # "turn on the massage": the level is the tool's default, not a claim
+        return False
+    return True

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from assistant.errors import ModelError
 from assistant.understanding.context import DialogueContext
-from assistant.understanding.grounding import grounded
+from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelUnderstanding
 from assistant.understanding.parser import RawCall, RuleParser
 from assistant.understanding.tools import FAN_LEVELS, LEVELS, TOOLS, ToolCall, make_call
@@ -160,7 +160,7 @@ class Understanding:
         except ModelError as err:
             _LOG.warning("model unavailable: %s", err)
             return Understood([make_call("reply_only", {"reason": "unclear"})], [], Source.NONE, note=str(err))
-        kept = [c for c in calls if grounded(c, text)]
+        kept = [c for c in calls if grounded(c, text) and numbers_grounded(c, text)]
         if len(kept) < len(calls):
             _LOG.info("dropped model calls not grounded in the request: %s",
                       [c.dump() for c in calls if c not in kept])

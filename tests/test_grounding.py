@@ -1,0 +1,39 @@
+"""Model calls must be about what was said, with values that were said."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.understanding.grounding import grounded, numbers_grounded
+from assistant.understanding.tools import make_call
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args", "ok"),
+    [
+        ("I could use a coffee", "navigate", {"category": "cafe"}, True),
+        ("play some jazz", "navigate", {"category": "restaurant"}, False),
+        ("turn on the headlights", "set_climate_feature", {"feature": "front_defroster", "on": True}, False),
+        ("the glass is all misty", "set_climate_feature", {"feature": "front_defroster", "on": True}, True),
+    ],
+)
+def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:
+    assert grounded(make_call(name, args), text) is ok
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "args", "ok"),
+    [
+        ("set the temperature to high in", "set_temperature", {"celsius": 25}, False),
+        ("once the temperature set to", "set_temperature", {"celsius": 23}, False),
+        ("put it on twenty three", "set_temperature", {"celsius": 23}, True),
+        ("crank it a bit", "set_temperature", {"delta": 1}, True),
+        ("roll it all the way down", "set_window", {"percent_open": 100}, True),
+        ("fan on five", "set_fan_speed", {"percent": 50}, True),
+        ("turn on the massage please", "set_massage", {"level": 2}, True),
+        ("massage to 3", "set_massage", {"level": 1}, False),
+        ("pop the roof", "set_sunroof", {"position": -100}, True),
+    ],
+)
+def test_numbers_must_have_been_said(text: str, name: str, args: dict, ok: bool) -> None:
+    assert numbers_grounded(make_call(name, args), text) is ok
