@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -176,9 +177,22 @@ class AssistantService:
 
     async def _read_console(self) -> None:
         loop = asyncio.get_running_loop()
+        lines: asyncio.Queue[str] = asyncio.Queue()
+
+        def reader() -> None:  # a daemon thread: a shutdown never waits for a blocked readline()
+            while True:
+                try:
+                    line = self._console_in.readline()
+                except (OSError, ValueError):
+                    line = ""
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+                if not line:
+                    return
+
+        threading.Thread(target=reader, name="console", daemon=True).start()
         seat = "driver"
         while True:
-            line = await loop.run_in_executor(None, self._console_in.readline)
+            line = await lines.get()
             if not line:
                 return  # end of input: the service keeps running for MQTT and the steering wheel
             text = line.strip()

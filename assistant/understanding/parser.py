@@ -96,7 +96,11 @@ HOSTILE = [
     "role play", "act as", "maintenance mode", "service mode", "factory mode", "test mode", "safety rules",
     "safety off", "safety checks", "without restrictions", "no restrictions", "unrestricted", "no limits",
     "system prompt", "your instructions", "your rules", "the rules", "hack", "hacked", "exploit", "disable limits",
-    "remove limits", "speed limit off",
+    "remove limits", "speed limit off", "new rule", "trust me", "totally safe", "sensor is broken",
+    "speed sensor", "emergency override", "override code", "control everything", "from the manufacturer",
+    "as your administrator", "as an admin", "as admin", "i order you", "i command you", "it is an emergency",
+    "this is an emergency", "nobody will know", "just this once", "you have permission", "you are allowed",
+    "authorized", "authorised", "unlock all", "secret mode", "special mode",
 ]
 """Phrases of a request to reach below the tools (raw frames, modes that do not exist)."""
 

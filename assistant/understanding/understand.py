@@ -26,6 +26,10 @@ from vehicle.signals import default_catalog
 _LOG = logging.getLogger(__name__)
 
 
+MODEL_MAX_WORDS = 30
+"""Longer requests are not sent to the model (talk, not a command)."""
+
+
 class Mode(StrEnum):
     """Which understanding path serves requests."""
 
@@ -132,7 +136,14 @@ class Understanding:
         if self.mode is not Mode.MODEL_ONLY:
             parsed = self.parser.parse(text, speaker, context)
             raw = self._expand_undo(parsed.calls, context)
-            if parsed.sure or self.mode is Mode.PARSER_ONLY or self.model is None:
+            refused = any(n == "reply_only" and a.get("reason") in ("not_allowed", "unsupported_function")
+                          for n, a in raw)
+            acting = any(n not in ("reply_only", "get_vehicle_state") for n, _ in raw)
+            # The model only gets requests the parser found nothing in: a refusal or an action the parser
+            # is sure of is not handed over with the rest of the sentence (commands hidden in chatter stay
+            # the parser's and the policy's), nor is a monologue.
+            too_long = len(text.split()) > MODEL_MAX_WORDS
+            if parsed.sure or refused or acting or too_long or self.mode is Mode.PARSER_ONLY or self.model is None:
                 calls, refusals = validate(raw)
                 if not parsed.sure and not calls:
                     calls = [make_call("reply_only", {"reason": "unclear"})]
@@ -145,8 +156,11 @@ class Understanding:
     async def _ask_model(self, text: str, speaker: str, note: str) -> Understood:
         assert self.model is not None
         try:
-            ready = await asyncio.to_thread(self.model.wait, self.model_wait)
-            if not ready:
+            # poll rather than block a thread: a shutdown must not wait for the model to finish loading
+            deadline = time.monotonic() + self.model_wait
+            while not self.model.wait(0) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            if not self.model.wait(0):
                 raise ModelError("the language model is still loading")
             calls = await asyncio.to_thread(self.model.understand, text, speaker)
         except ValidationError as err:
