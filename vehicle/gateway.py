@@ -81,7 +81,7 @@ class GatewayStats:
 class _Pending:
     expected: dict[str, VssValue]
     future: asyncio.Future[CommandOutcome]
-    seen: int = 0
+    sent_at: float = 0.0
 
 
 @dataclass
@@ -123,6 +123,8 @@ class CanGateway:
         self._log_lock = threading.Lock()
         self._frame_log = can.CanutilsLogWriter(frame_log) if frame_log else None
         self._state_ready = asyncio.Event()
+        self._reject_after = min(0.15, timeout / 2)
+        """Seconds after sending from which a disagreeing status frame means "rejected"."""
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self, wait_for_state: float = 1.0) -> CanGateway:
@@ -158,7 +160,8 @@ class CanGateway:
         self._tx.shutdown(wait=True)
         if self._frame_log is not None:
             with self._log_lock:
-                self._frame_log.stop()
+                log, self._frame_log = self._frame_log, None
+                log.stop()
 
     async def __aenter__(self) -> CanGateway:
         return await self.start()
@@ -190,7 +193,7 @@ class CanGateway:
         attempts = 0
         for _ in range(1 + self.retries):
             attempts += 1
-            pending = _Pending(dict(group), self._loop_or_running().create_future())
+            pending = _Pending(dict(group), self._loop_or_running().create_future(), time.perf_counter())
             self._pending.setdefault(status_id, []).append(pending)
             try:
                 try:
@@ -206,6 +209,8 @@ class CanGateway:
                     self.stats.timeouts += 1
                     outcome = CommandOutcome.TIMED_OUT
                     continue
+                if outcome is CommandOutcome.REJECTED:
+                    continue  # a busy bus or ECU may answer late: one more try before calling it rejected
                 break
             finally:
                 self._pending[status_id].remove(pending)
@@ -284,12 +289,10 @@ class CanGateway:
                 continue
             if all(self.catalog.same(p, values[p], v) for p, v in pending.expected.items()):
                 pending.future.set_result(CommandOutcome.CONFIRMED)
-            else:
-                # The first frame may have been on its way before the ECU read the command;
-                # a second one that still disagrees is the ECU's answer.
-                pending.seen += 1
-                if pending.seen >= 2:
-                    pending.future.set_result(CommandOutcome.REJECTED)
+            elif time.perf_counter() - pending.sent_at >= self._reject_after:
+                # Frames sent before the ECU read the command still show the old value; one that
+                # disagrees after the ECU had ample time to act is its answer.
+                pending.future.set_result(CommandOutcome.REJECTED)
 
     # -- reconnection -------------------------------------------------------------------------
     def _transport_lost(self, link: _Link, err: BaseException) -> None:
@@ -320,7 +323,8 @@ class CanGateway:
     def _log_frame(self, msg: can.Message) -> None:
         if self._frame_log is not None:
             with self._log_lock:
-                self._frame_log.on_message_received(msg)
+                if self._frame_log is not None:  # closed meanwhile by close()
+                    self._frame_log.on_message_received(msg)
 
     def _loop_or_running(self) -> asyncio.AbstractEventLoop:
         return self._loop or asyncio.get_running_loop()
