@@ -11,8 +11,9 @@ from can.interfaces.socketcand import SocketCanDaemonBus
 
 from vehicle.errors import TransportError
 
-# python-can's socketcand client logs every TCP segment boundary inside a frame as a warning
-logging.getLogger("can.interfaces.socketcand.socketcand").setLevel(logging.ERROR)
+# python-can's socketcand client logs every TCP segment boundary inside a frame as a warning, and a
+# socket closed by us as an error; the gateway reports transport failures itself
+logging.getLogger("can.interfaces.socketcand.socketcand").setLevel(logging.CRITICAL)
 
 DEFAULT_SOCKETCAND_PORT = 29536
 """TCP port of ``carvoice sim``'s socketcand server (socketcand's own default)."""

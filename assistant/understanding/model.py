@@ -106,14 +106,25 @@ class ModelUnderstanding:
         except ImportError as err:
             raise ModelError("llama-cpp-python is not installed (pip install 'carvoice[llm]')") from err
         started = time.perf_counter()
+        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
         self._grammar = build_grammar(LlamaGrammar)
+        # verbose=False makes llama-cpp-python point file descriptors 1 and 2 at /dev/null while it loads,
+        # which silences every other thread's output meanwhile (console replies, bench tables). Keep the
+        # descriptors and quiet llama.cpp through its own log level instead.
+        import llama_cpp.llama as llama_module
+
+        quiet = llama_module.set_verbose
+        llama_module.set_verbose = lambda _verbose: quiet(False)
         try:
             self._llm = Llama(
                 model_path=str(self.settings.path), n_ctx=self.settings.context, n_threads=self.settings.threads,
-                n_batch=512, verbose=False,
+                n_batch=512, verbose=True,
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelError(f"cannot load {self.settings.path}: {err}", code="model-load") from err
+        finally:
+            llama_module.set_verbose = quiet
+        self._llm.verbose = False  # no timing report after each completion
         # evaluate the fixed prefix once; later requests reuse it and evaluate only their own tokens
         self._complete("turn on the air conditioning", "driver")
         self.load_seconds = time.perf_counter() - started
