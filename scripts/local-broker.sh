@@ -7,7 +7,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
 fi
 command -v mosquitto >/dev/null || { echo "local-broker: mosquitto missing (make system installs it)" >&2; exit 0; }
 conf="${TMPDIR:-/tmp}/carvoice-local-broker.conf"
-printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n' > "$conf"
+printf 'listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n' > "$conf"
 [ "$(id -u)" -eq 0 ] && echo "user root" >> "$conf"
 mosquitto -d -c "$conf"
 echo "local-broker: started mosquitto on 127.0.0.1:1883 (events under carvoice/car1/#)"

@@ -92,6 +92,7 @@ def make_broker(folder: Path) -> Broker:
     (folder / "mosquitto.conf").write_text(f"""
 user root
 per_listener_settings true
+set_tcp_nodelay true
 persistence false
 log_dest stderr
 listener {port} 127.0.0.1

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,7 @@ from tests.broker import make_broker
 from tests.conftest import PYTHON, free_port
 
 BASE = "carvoice/car1"
+NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 PARSER = [
     "set the temperature to {t} degrees", "a bit warmer", "a bit cooler", "fan level {f}", "open my window",
     "close my window", "turn on my seat heating", "turn off the seat heating", "open the sunroof halfway",
@@ -79,7 +81,7 @@ async def soak(port: int, n: int, service_pid: int) -> dict[str, Any]:
     states: list[tuple[str, Any]] = []
     latencies: list[float] = []
     rss: dict[str, int] = {}
-    async with aiomqtt.Client("127.0.0.1", port, max_queued_incoming_messages=0) as c:
+    async with aiomqtt.Client("127.0.0.1", port, max_queued_incoming_messages=0, socket_options=NODELAY) as c:
         await c.subscribe(f"{BASE}/status", qos=1)
         async for m in c.messages:
             if m.payload == b"online":
@@ -142,7 +144,7 @@ async def _drain(c: aiomqtt.Client) -> Any:
 
 async def timed_commands(port: int, n: int) -> list[float]:
     out: list[float] = []
-    async with aiomqtt.Client("127.0.0.1", port) as c:
+    async with aiomqtt.Client("127.0.0.1", port, socket_options=NODELAY) as c:
         await c.subscribe(f"{BASE}/event/reply", qos=1)
         for i in range(n):
             started = time.perf_counter()
