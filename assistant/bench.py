@@ -104,12 +104,10 @@ async def _vehicle_latency(n: int) -> tuple[list[float], list[float]]:
     path = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
     channel = f"bench-{uuid.uuid4().hex[:6]}"
     gw = CanGateway(CanTransport("virtual", channel))
-    starting = asyncio.ensure_future(gw.start())
-    while not gw.connected:
-        await asyncio.sleep(0)
+    await gw.connect()
     ecu_bus = can.Bus(interface="virtual", channel=channel)
     sim = VehicleSimulator(ecu_bus).start()
-    await starting
+    await gw.wait_for_state()
     local = []
     for i in range(n):
         started = time.perf_counter()

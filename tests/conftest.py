@@ -37,13 +37,10 @@ async def car(
     """A simulator and a gateway sharing a fresh in-process virtual bus."""
     channel = f"test-{uuid.uuid4().hex[:8]}"
     gateway = CanGateway(CanTransport("virtual", channel), timeout=timeout, frame_log=frame_log)
-    start = asyncio.ensure_future(gateway.start(wait_for_state=2.0))
-    await asyncio.sleep(0)
+    await gateway.connect()  # listening before the ECUs' first broadcast
     ecu_bus = can.Bus(interface="virtual", channel=channel)
-    while not gateway.connected:
-        await asyncio.sleep(0.001)
     sim = VehicleSimulator(ecu_bus, initial=initial).start()
-    await start
+    await gateway.wait_for_state(2.0)
     try:
         yield sim, gateway
     finally:

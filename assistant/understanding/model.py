@@ -180,13 +180,11 @@ def build_grammar(grammar_type: Any) -> Any:
         grammar = grammar_type.from_json_schema(schema, verbose=False)
     except (ValueError, RuntimeError) as err:
         raise ModelError(f"the tools' schema does not compile to a grammar: {err}", code="grammar") from err
-    text = getattr(grammar, "_grammar", None) or str(getattr(grammar, "grammar", ""))
     source = grammar_text(schema)
     missing = [name for name in TOOLS if name not in source]
     if missing or "calls" not in source:
         raise ModelError(f"grammar lost tools {missing}: llama.cpp fell back to free JSON", code="grammar")
     _LOG.debug("grammar: %d rules", source.count("::="))
-    del text
     return grammar
 
 

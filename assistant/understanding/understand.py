@@ -19,7 +19,8 @@ from assistant.errors import ModelError
 from assistant.understanding.context import DialogueContext
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelUnderstanding
-from assistant.understanding.parser import RawCall, RuleParser
+from assistant.policy import _level_of
+from assistant.understanding.parser import RawCall, RuleParser, _zone_key
 from assistant.understanding.tools import FAN_LEVELS, LEVELS, TOOLS, ToolCall, make_call
 from vehicle.signals import default_catalog
 
@@ -202,9 +203,7 @@ def _restore(ex: Any) -> RawCall | None:
     if not before:
         return None
     value = next(iter(before.values()))
-    key = {"set_temperature": "zone", "set_fan_speed": "zone", "set_air_distribution": "zone",
-           "set_seat_heating": "seat", "set_seat_ventilation": "seat", "set_massage": "seat", "move_seat": "seat",
-           "recline_seat": "seat", "set_window": "window"}.get(ex.name)
+    key = _zone_key(ex.name)
     zone = {key: ex.absolute[key]} if key and key in ex.absolute else {}
     if ex.name == "set_temperature":
         return ("set_temperature", {**zone, "celsius": float(value)})
@@ -213,7 +212,7 @@ def _restore(ex: Any) -> RawCall | None:
     if ex.name == "set_air_distribution":
         return ("set_air_distribution", {**zone, "direction": str(value).lower()})
     if ex.name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
-        return (ex.name, {**zone, "level": min(range(4), key=lambda lv: abs([0, 33, 67, 100][lv] - abs(int(value))))})
+        return (ex.name, {**zone, "level": _level_of(abs(int(value)))})
     if ex.name == "move_seat":
         return ("move_seat", {**zone, "position_mm": int(value)})
     if ex.name == "recline_seat":
