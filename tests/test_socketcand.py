@@ -14,7 +14,7 @@ import can
 
 from tests.conftest import PYTHON, free_port
 from vehicle.gateway import CanGateway, CommandOutcome
-from vehicle.sim.socketcand import parse_send
+from vehicle.sim.socketcand import SocketcandServer, parse_rawfilter, parse_send
 from vehicle.transport import CanTransport
 
 TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Passenger.Temperature"
@@ -135,3 +135,56 @@ def test_send_tokens_are_parsed_strictly() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {bad!r}")
+
+
+def test_rawfilter_tokens_are_parsed_strictly() -> None:
+    assert parse_rawfilter("< rawfilter 401 7FF 500 700 >") == [
+        {"can_id": 0x401, "can_mask": 0x7FF}, {"can_id": 0x500, "can_mask": 0x700}]
+    assert parse_rawfilter("< rawfilter >") == []
+    for bad in ("< rawfilter 401 >", "< rawfilter zz 7FF >", "< rawfilter 401 7FF 40000000 7FF >", "< send 1 0 >"):
+        try:
+            parse_rawfilter(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"accepted {bad!r}")
+
+
+def _collect(bus: can.BusABC, seconds: float) -> list[int]:
+    ids: list[int] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        msg = bus.recv(0.05)
+        if msg is not None:
+            ids.append(msg.arbitration_id)
+    return ids
+
+
+def test_server_forwards_only_what_a_filtered_client_asked_for() -> None:
+    """The gateway's acceptance filter keeps a flooded bus out of its process (``< rawfilter >``)."""
+    channel = f"filter-{free_port()}"
+    ecus = can.Bus(interface="virtual", channel=channel)
+    server = SocketcandServer(channel, port=0).start()
+    host, port = server.address
+    filtered = CanTransport("socketcand", "can0", host, port).open()
+    plain = CanTransport("socketcand", "can0", host, port).open()
+    try:
+        filtered.set_filters([{"can_id": 0x401, "can_mask": 0x7FF, "extended": False}])
+        time.sleep(0.3)  # handshake quiet period and the filter token
+        forwarded_before = server.frames_forwarded
+        for i in range(200):
+            ecus.send(can.Message(arbitration_id=0x600 + i % 8, data=bytes(8), is_extended_id=False))
+            if i % 20 == 0:
+                ecus.send(can.Message(arbitration_id=0x401, data=bytes(8), is_extended_id=False))
+        got_filtered, got_plain = _collect(filtered, 0.5), _collect(plain, 0.2)
+        assert got_filtered == [0x401] * 10
+        assert len(got_plain) == 210  # a client without a filter still gets the whole bus
+        assert server.frames_forwarded - forwarded_before == 220  # the flood never crossed TCP to `filtered`
+        filtered.set_filters(None)  # cleared: everything again
+        time.sleep(0.1)
+        ecus.send(can.Message(arbitration_id=0x600, data=bytes(8), is_extended_id=False))
+        assert _collect(filtered, 0.3) == [0x600]
+    finally:
+        filtered.shutdown()
+        plain.shutdown()
+        server.stop()
+        ecus.shutdown()

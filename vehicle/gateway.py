@@ -91,6 +91,11 @@ class _Link:
     alive: threading.Event = field(default_factory=threading.Event)
 
 
+def acceptance_filters(frame_ids: set[int]) -> list[can.typechecking.CanFilter]:
+    """python-can filters that pass exactly these standard (11-bit) frame IDs."""
+    return [{"can_id": i, "can_mask": 0x7FF, "extended": False} for i in sorted(frame_ids)]
+
+
 class CanGateway:
     """The head unit's window onto the bus."""
 
@@ -239,6 +244,13 @@ class CanGateway:
 
     # -- receiving ----------------------------------------------------------------------------
     def _attach(self, bus: can.BusABC) -> None:
+        # Acceptance filter on the status IDs: kernel filters on SocketCAN, server-side on
+        # ``carvoice sim``'s socketcand, in python-can otherwise. Other traffic (a busy or flooded
+        # bus) then never costs this process a frame to parse.
+        try:
+            bus.set_filters(acceptance_filters(self._status_ids))
+        except (can.CanError, OSError, ValueError) as err:
+            _LOG.warning("no acceptance filter on %s (%s): every frame is read and sorted here", self.describe, err)
         link = _Link(bus)
         link.alive.set()
         link.thread = threading.Thread(target=self._receive, args=(link,), name="can-rx", daemon=True)

@@ -15,6 +15,10 @@ from vehicle.errors import TransportError
 # socket closed by us as an error; the gateway reports transport failures itself
 logging.getLogger("can.interfaces.socketcand.socketcand").setLevel(logging.CRITICAL)
 
+RAWFILTER = "rawfilter"
+"""carvoice's extension of socketcand's rawmode: ``< rawfilter ID MASK [ID MASK ..] >`` (hex) asks
+the server to forward only frames whose ``id & MASK == ID & MASK`` for some pair; no pairs: all."""
+
 DEFAULT_SOCKETCAND_PORT = 29536
 """TCP port of ``carvoice sim``'s socketcand server (socketcand's own default)."""
 
@@ -58,6 +62,13 @@ class _SocketcandBus(SocketCanDaemonBus):  # type: ignore[misc]
     The stock client treats end-of-file as "no frame yet" and spins; the gateway must see a
     lost transport to reconnect.
     """
+
+    def _apply_filters(self, filters: can.typechecking.CanFilters | None) -> None:
+        # socketcand's rawmode has no filters; ``carvoice sim`` understands this extension and
+        # forwards only matching frames. A stock socketcand answers with an error token that the
+        # client drops, and python-can's software filter (still applied) keeps the result right.
+        pairs = [f"{f['can_id']:X} {f['can_mask']:X}" for f in filters or ()]
+        self._tcp_send(f"< {RAWFILTER} {' '.join(pairs)} >" if pairs else f"< {RAWFILTER} >")
 
     def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:
         msg, filtered = super()._recv_internal(timeout)

@@ -7,7 +7,9 @@ SocketCAN socket.
 
 Protocol (linux-can/socketcand, rawmode): server ``< hi >``; client ``< open CHANNEL >``;
 server ``< ok >``; client ``< rawmode >``; server ``< ok >``; then client ``< send ID LEN B.. >``
-and server ``< frame ID SECS.USECS HEXDATA >``.
+and server ``< frame ID SECS.USECS HEXDATA >``. One extension: ``< rawfilter ID MASK .. >``
+(see ``vehicle.transport.RAWFILTER``) forwards only matching frames to that client, as a
+SocketCAN acceptance filter would, so a flooded bus costs a client nothing it did not ask for.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import threading
 import time
 
 import can
+
+from vehicle.transport import RAWFILTER
 
 _LOG = logging.getLogger(__name__)
 
@@ -38,6 +42,17 @@ def frame_token(msg: can.Message) -> bytes:
     can_id = f"{msg.arbitration_id:08X}" if msg.is_extended_id else f"{msg.arbitration_id:03X}"
     secs = msg.timestamp or time.time()
     return f"< frame {can_id} {secs:.6f} {bytes(msg.data).hex().upper()} >".encode("ascii")
+
+
+def parse_rawfilter(token: str) -> list[can.typechecking.CanFilter]:
+    """A client's ``< rawfilter ID MASK .. >`` as python-can filters; raises ValueError when malformed."""
+    parts = token[1:-1].split()
+    if not parts or parts[0] != RAWFILTER or len(parts) % 2 != 1:
+        raise ValueError(f"not a rawfilter command: {token!r}")
+    pairs = [(int(parts[i], 16), int(parts[i + 1], 16)) for i in range(1, len(parts), 2)]
+    if any(not 0 <= v <= 0x1FFFFFFF for pair in pairs for v in pair):
+        raise ValueError(f"bad filter: {token!r}")
+    return [{"can_id": can_id, "can_mask": mask} for can_id, mask in pairs]
 
 
 def parse_send(token: str) -> can.Message:
@@ -139,6 +154,11 @@ class SocketcandServer:
                             bus.send(parse_send(token))
                         except ValueError as err:
                             _LOG.warning("socketcand client %s: %s", peer, err)
+                    elif words[0] == RAWFILTER and bus is not None:
+                        try:
+                            bus.set_filters(parse_rawfilter(token) or None)
+                        except ValueError as err:
+                            _LOG.warning("socketcand client %s: %s (still forwarding every frame)", peer, err)
                     elif words[0] == "echo":
                         sock.sendall(b"< echo >")
                     else:
