@@ -15,6 +15,14 @@ from assistant.understanding.tools import make_call
         ("play some jazz", "navigate", {"category": "restaurant"}, False),
         ("turn on the headlights", "set_climate_feature", {"feature": "front_defroster", "on": True}, False),
         ("the glass is all misty", "set_climate_feature", {"feature": "front_defroster", "on": True}, True),
+        # a destination must have been said, not just "route": misheard speech must not start a drive
+        ("control the route", "navigate", {"place": "Isartor Charging Hub"}, False),
+        ("navigate route and sorry", "navigate", {"place": "Brewhouse Marienplatz"}, False),
+        ("take me over to the marienplatz brewery", "navigate", {"place": "Brewhouse Marienplatz"}, True),
+        ("route to the nearest place to charge", "navigate", {"category": "charging_station"}, True),
+        ("find me a route", "navigate", {"category": "charging_station"}, False),
+        ("back to the office please", "navigate", {"place": "work"}, True),
+        ("back to the office please", "navigate", {"place": "home"}, False),
     ],
 )
 def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:

@@ -53,10 +53,56 @@ def grounded(call: ToolCall, text: str) -> bool:
         return True
     words = normalize(text)
     if call.name == "navigate":
-        place = getattr(call.arguments, "place", None)
-        if place and place.lower() in words:
-            return True
+        return _destination_grounded(call, words)
+    return _said_any(cues, words)
+
+
+def _said_any(cues: tuple[str, ...], words: str) -> bool:
     return any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues)
+
+
+_CATEGORY_CUES: dict[str, tuple[str, ...]] = {
+    "charging_station": ("charg", "electric", "battery", "plug", "ev", "juice", "power"),
+    "fuel_station": ("fuel", "gas", "petrol", "diesel", "refuel", "fill", "tank", "empty"),
+    "parking": ("park",),
+    "restaurant": ("restaurant", "eat", "food", "hungry", "starv", "dinner", "lunch", "breakfast", "meal", "bite"),
+    "cafe": ("cafe", "caf", "coffee", "espresso", "latte", "tea", "cappuccino", "tired", "sleepy"),
+    "hospital": ("hospital", "emergency", "doctor", "sick", "ill", "hurt", "injur", "bleed", "clinic", "medic"),
+    "pharmacy": ("pharmac", "chemist", "drugstore", "drug store", "medicine", "medic", "aspirin", "pill",
+                 "prescription", "headache"),
+    "supermarket": ("supermarket", "grocer", "market", "shop", "food", "milk", "bread"),
+    "car_wash": ("wash", "dirty", "clean", "filthy", "mud"),
+    "hotel": ("hotel", "motel", "sleep", "stay", "night", "room", "bed", "inn"),
+    "landmark": ("landmark", "sight", "museum", "tour", "visit", "attraction", "famous"),
+}
+
+_FAVOURITE_CUES = {"home": ("home", "house", "place"), "work": ("work", "office", "job")}
+
+_GENERIC_PLACE_WORDS = {"the", "of", "and", "a", "an", "to", "at", "in", "on", "de", "am", "station", "stop", "street",
+                        "road", "square", "center", "centre", "hub", "park", "parking", "charging", "fuel", "gas",
+                        "city", "old", "new", "town", "place", "my"}
+
+
+def _destination_grounded(call: ToolCall, words: str) -> bool:
+    """A model's destination must have been said: the place's own words, or its category's cue.
+
+    Mere navigation words ("route", "take me") do not ground a place the model picked: a misheard
+    "cancel the route" must not become a drive to a charging hub.
+    """
+    place = getattr(call.arguments, "place", None)
+    category = getattr(call.arguments, "category", None)
+    if category is not None:
+        return _said_any(_CATEGORY_CUES.get(category, (category.replace("_", " "),)), words)
+    if not place:
+        return False
+    favourite = _FAVOURITE_CUES.get(normalize(place))
+    if favourite is not None:
+        return _said_any(favourite, words)
+    said = set(words.split())
+    own = [w for w in normalize(place).split() if w not in _GENERIC_PLACE_WORDS and len(w) > 2]
+    if own:
+        return any(w in said for w in own)
+    return normalize(place) in words
 
 
 _ABSOLUTE = ("celsius", "level", "percent", "position_mm", "degrees", "percent_open", "position")
