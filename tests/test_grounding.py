@@ -41,6 +41,10 @@ def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:
         ("turn on the massage please", "set_massage", {"level": 2}, True),
         ("massage to 3", "set_massage", {"level": 1}, False),
         ("pop the roof", "set_sunroof", {"position": -100}, True),
+        ("set the temperature to 4d", "set_temperature", {"delta": 1}, False),  # misheard number: no step
+        ("once the temperature is the mag", "set_temperature", {"delta": 1}, False),
+        ("could you warm things up", "set_temperature", {"delta": 1}, True),
+        ("the blower could be gentler", "set_fan_speed", {"delta": -20}, True),
     ],
 )
 def test_numbers_must_have_been_said(text: str, name: str, args: dict, ok: bool) -> None:

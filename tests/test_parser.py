@@ -21,6 +21,8 @@ P = RuleParser()
         ("seventy two °F", "72 fahrenheit"),
         ("one hundred and five mm", "105 mm"),
         ("uh, level three", "uh , level 3"),
+        ("Open the window 1,000%,", "open the window 1000 percent"),  # not "1" and "000"
+        ("set it to 20,5", "set it to 20 , 5"),
     ],
 )
 def test_normalization_spells_numbers_as_digits(spoken: str, normal: str) -> None:
@@ -118,6 +120,17 @@ def test_outside_the_catalogue_only_replies(text: str, reason: str) -> None:
 def test_questions_read_state() -> None:
     assert calls("what is the fan set to") == [("get_vehicle_state", {"topic": "fan_speed"})]
     assert calls("is it cold outside") == [("get_vehicle_state", {"topic": "outside_temperature"})]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [("The window is open.", "window"), ("the level is my seat heating on", "seat_heating"),
+     ("my seat heater is still on", "seat_heating"), ("the ac is off", "air_conditioning")],
+)
+def test_a_statement_of_state_changes_nothing(text: str, topic: str) -> None:
+    """Speech drops the question mark of "is the window open?"; describing a state is no command."""
+    assert [name for name, _ in calls(text)] == ["get_vehicle_state"]
+    assert calls(text)[0][1]["topic"] == topic
 
 
 def test_unknown_phrasing_is_not_guessed() -> None:

@@ -105,6 +105,13 @@ def _destination_grounded(call: ToolCall, words: str) -> bool:
     return normalize(place) in words
 
 
+_RELATIVE = ("up", "down", "more", "less", "bit", "little", "notch", "step", "tad", "touch", "degree", "level",
+             "warm", "cool", "cold", "hot", "heat", "chill", "freez", "frozen", "sweat", "boil", "roast", "toast",
+             "stuffy", "icy", "nippy", "increase", "decrease", "rais", "lower", "reduc", "higher", "boost", "crank",
+             "turn", "bump", "drop", "too", "strong", "weak", "gentl", "hard", "soft", "fast", "slow", "loud",
+             "quiet", "intens", "harder", "softer", "louder", "plus", "minus")
+"""Words that make a relative change plausible; a step the model proposes without any is dropped."""
+
 _ABSOLUTE = ("celsius", "level", "percent", "position_mm", "degrees", "percent_open", "position")
 _QUALITATIVE: dict[float, tuple[str, ...]] = {
     100: ("open", "max", "maximum", "full", "fully", "all the way", "highest", "wide", "completely"),
@@ -123,6 +130,8 @@ def numbers_grounded(call: ToolCall, text: str) -> bool:
     """
     args = call.arguments.model_dump(exclude_none=True)
     words = normalize(text)
+    if "delta" in args and not _said_any(_RELATIVE, words):
+        return False  # "set the temperature to 4D": an unheard value is no licence for a step
     said = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", words)]
     for key in _ABSOLUTE:
         if key not in args or isinstance(args[key], bool):

@@ -231,6 +231,12 @@ NAV_VERBS = [
 ]
 NAV_VERBS.sort(key=lambda p: -len(p.split()))
 
+STATE_STATEMENT = re.compile(
+    r"^(?:the|my|our|your|his|her|its|it|all|both|every|each)\b(?:(?!\b(?:please|turn|switch|set|make|put|open|close)\b).)*"
+    r"\b(?:is|are)\b.*\b(?:on|off|open|opened|closed|shut)$")
+"""A statement of state ("the window is open", "the level is my seat heating on"): speech loses the
+question mark of "is the window open?", and saying how something is never asks to change it."""
+
 QUESTION_STARTS = {"what", "how", "is", "are", "where", "which", "when", "does", "do", "did", "was", "were",
                    "whats", "who", "why", "has", "have", "tell"}
 
@@ -546,7 +552,8 @@ class RuleParser:
     def _question(self, c: Clause, speaker: str, ctx: DialogueContext) -> list[RawCall] | None:
         first = c.words[0]
         is_question = first in QUESTION_STARTS or c.has("tell me", "do you know", "can you tell", "i wonder",
-                                                          "remind me", "check the", "check if", "check whether")
+                                                          "remind me", "check the", "check if", "check whether") \
+            or STATE_STATEMENT.search(c.text) is not None
         if not is_question:
             return None
         # commands phrased as questions are not questions

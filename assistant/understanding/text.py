@@ -41,6 +41,7 @@ def normalize(text: str) -> str:
     t = re.sub(r"(\d)\s*°\s*f\b", r"\1 fahrenheit", t)
     t = re.sub(r"(\d)\s*°\s*c?\b", r"\1 degrees", t)
     t = t.replace("°", " degrees ")
+    t = re.sub(r"(?<![\d,])(\d{1,3})((?:,\d{3})+)(?![\d,])", lambda m: m.group(1) + m.group(2).replace(",", ""), t)
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"(\d)\s*(mm|cm)\b", r"\1 \2", t)
     t = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", t)
