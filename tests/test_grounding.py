@@ -23,6 +23,11 @@ from assistant.understanding.tools import make_call
         ("find me a route", "navigate", {"category": "charging_station"}, False),
         ("back to the office please", "navigate", {"place": "work"}, True),
         ("back to the office please", "navigate", {"place": "home"}, False),
+        # a zone beyond the speaker's own must have been named
+        ("crank up the seat", "set_seat_heating", {"level": 3, "seat": "front"}, False),
+        ("warm up both front seats", "set_seat_heating", {"level": 3, "seat": "front"}, True),
+        ("my wife is freezing", "set_temperature", {"delta": 1, "zone": "passenger"}, True),
+        ("it is chilly in here", "set_temperature", {"delta": 1, "zone": "all"}, False),
     ],
 )
 def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:

@@ -54,7 +54,32 @@ def grounded(call: ToolCall, text: str) -> bool:
     words = normalize(text)
     if call.name == "navigate":
         return _destination_grounded(call, words)
-    return _said_any(cues, words)
+    return _said_any(cues, words) and _zone_grounded(call, words)
+
+
+_PEOPLE = ("we", "us", "our", "everyone", "everybody", "all", "both", "every", "whole", "entire", "cabin", "front",
+           "rear", "back", "behind", "passenger", "co driver", "codriver", "shotgun", "left", "right", "kid",
+           "child", "baby", "wife", "husband", "partner", "friend", "mom", "mum", "dad", "mother", "father",
+           "grand", "son", "daughter", "he", "she", "him", "her", "his", "they", "them", "their", "next to me",
+           "beside me", "guest", "side")
+_ZONE_CUES: dict[str, tuple[str, ...]] = {
+    "driver": ("driver", "my", "mine", "me", "i", "left", "side"),
+    "passenger": _PEOPLE,
+    "rear-left": _PEOPLE,
+    "rear-right": _PEOPLE,
+    "front": _PEOPLE,
+    "rear": _PEOPLE,
+    "all": _PEOPLE,
+}
+
+
+def _zone_grounded(call: ToolCall, words: str) -> bool:
+    """A seat or zone other than the speaker's own must have been named: a small model widens
+    "my seat" to both front seats when the request was unclear."""
+    zone = getattr(call.arguments, "zone", None) or getattr(call.arguments, "seat", None)
+    if zone is None:
+        return True
+    return any(re.search(rf"\b{re.escape(cue)}\b", words) for cue in _ZONE_CUES.get(str(zone), ()))
 
 
 def _said_any(cues: tuple[str, ...], words: str) -> bool:
