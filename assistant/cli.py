@@ -103,9 +103,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
     try:
         settings = _settings(args)
-        sp = settings.speech
-        stt = SpeechToText(args.model or sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
-                           language=settings.language, max_utterance_s=sp.max_utterance_s)
+        stt = SpeechToText.from_settings(settings, args.model)
         heard = stt.transcribe(read_audio(args.file))
     except CarvoiceError as err:
         print(f"carvoice transcribe: {err}", file=sys.stderr)

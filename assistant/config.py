@@ -77,6 +77,11 @@ class SpeechConfig(_Section):
     """CPU threads for speech-to-text."""
     beam_size: int = Field(default=1, ge=1, le=10)
     """Whisper beam size (5 bought nothing here, at a cost in latency)."""
+    trim_window: bool = True
+    """Encode the utterance plus a margin instead of Whisper's 30 s window of padding (whisper.cpp's
+    ``audio_ctx``): several times faster; a transcript that looks wrong is redone with the full window."""
+    stt_prompt: str | None = None
+    """Words that prime Whisper for this car's vocabulary; None: the built-in list of catalogue words."""
     max_utterance_s: float = Field(default=15.0, gt=1, le=60)
     """Longest utterance taken as a command, in seconds (a monologue is not a command)."""
     end_silence_s: float = Field(default=0.5, gt=0.1, le=3)

@@ -63,7 +63,7 @@ def check_models(s: Settings, load: bool, say: Callable[[str], None]) -> list[Ch
     elif load:
         from assistant.speech.stt import SpeechToText
 
-        stt = SpeechToText(sp.stt_model, threads=sp.stt_threads)
+        stt = SpeechToText.from_settings(s)
         try:
             secs = _timed(sp.stt_model.name, stt.load, say)
             out.append(Check("speech-to-text", True, f"{sp.stt_model.name} loaded ({secs:.1f} s)"))

@@ -109,8 +109,7 @@ class SpeechEngines:
 
         sp = settings.speech
         self.settings = sp
-        self.stt = SpeechToText(sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
-                                language=settings.language, max_utterance_s=sp.max_utterance_s)
+        self.stt = SpeechToText.from_settings(settings)
         self._tts: object | None = None
         self._lock = threading.Lock()
 

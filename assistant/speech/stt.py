@@ -8,11 +8,15 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.speech.errors import SpeechToTextError
 from assistant.speech.vad import FRAME, SAMPLE_RATE, SileroVad
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
 
 _LOG = logging.getLogger(__name__)
 
@@ -22,6 +26,13 @@ PROMPT = ("Temperature, degrees, fan level, AC, recirculation, defrost, windshie
 
 Words, not sentences, and no numbers: a prompt of example commands made Whisper "hear" them
 (a spoken 99 degrees came out as the prompt's 22 degrees)."""
+
+FULL_WINDOW = 3000
+"""Whisper's window: 30 s of 10 ms mel frames, mostly padding for a spoken command."""
+MIN_WINDOW = 1000
+"""Shortest trimmed window (10 s): shorter ones made Whisper repeat itself on short commands."""
+WINDOW_MARGIN = 300
+"""Mel frames of padding the trimmed window keeps after the speech."""
 
 HALLUCINATIONS = {"thank you", "thanks for watching", "thank you for watching", "you", "bye", "subtitles by",
                   "please subscribe", "thanks", ".", "so", "okay"}
@@ -50,15 +61,26 @@ class SpeechToText:
     """faster-whisper over a local CTranslate2 model directory, with VAD in front."""
 
     def __init__(self, model_dir: Path, *, threads: int = 2, beam_size: int = 1, language: str = "en",
-                 max_utterance_s: float = 15.0) -> None:
+                 max_utterance_s: float = 15.0, prompt: str = PROMPT, trim_context: bool = True) -> None:
         self.model_dir = model_dir
         self.threads = threads
         self.beam_size = beam_size
         self.language = language
         self.max_utterance_s = max_utterance_s
+        self.prompt = prompt
+        self.trim_context = trim_context
+        self._tokenizer: object | None = None
         self._model: object | None = None
         self._vad: SileroVad | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, model_dir: Path | None = None) -> SpeechToText:
+        """The engine the configuration describes (``model_dir`` overrides the configured model)."""
+        sp = settings.speech
+        return cls(model_dir or sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
+                   language=settings.language, max_utterance_s=sp.max_utterance_s,
+                   prompt=PROMPT if sp.stt_prompt is None else sp.stt_prompt, trim_context=sp.trim_window)
 
     def load(self) -> None:
         """Load the model (blocking)."""
@@ -73,7 +95,38 @@ class SpeechToText:
             self._model = WhisperModel(str(self.model_dir), device="cpu", compute_type="int8", cpu_threads=self.threads)
         except (RuntimeError, ValueError, OSError) as err:
             raise SpeechToTextError(f"cannot load {self.model_dir}: {err}", code="stt-no-model") from err
+        from faster_whisper.tokenizer import Tokenizer
+
+        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,  # type: ignore[attr-defined]
+                                    task="transcribe", language=self.language)
         self._vad = SileroVad()
+
+    def _decode(self, clip: np.ndarray, *, trimmed: bool) -> tuple[str, float, float]:
+        """Greedy or beam decoding of one clip: (text, no-speech probability, mean log-probability).
+
+        ``trimmed``: the encoder sees the clip plus a margin instead of Whisper's 30 s window of
+        mostly padding (whisper.cpp's ``audio_ctx``): 4-5x less encoder work for a 3 s command.
+        """
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        model = self._model
+        assert model is not None and self._tokenizer is not None
+        features = model.feature_extractor(clip)  # type: ignore[attr-defined]
+        content = features.shape[-1]
+        window = min(FULL_WINDOW, max(content + WINDOW_MARGIN, MIN_WINDOW)) if trimmed else FULL_WINDOW
+        encoded = model.encode(pad_or_trim(features, window))  # type: ignore[attr-defined]
+        tok = self._tokenizer
+        previous = tok.encode(" " + self.prompt.strip()) if self.prompt.strip() else []
+        prompt = model.get_prompt(tok, previous, without_timestamps=True)  # type: ignore[attr-defined]
+        seconds = len(clip) / SAMPLE_RATE
+        result = model.model.generate(  # type: ignore[attr-defined]
+            encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + int(12 + 8 * seconds), return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=get_suppressed_tokens(tok, [-1]),
+        )[0]
+        tokens = result.sequences_ids[0]
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+        return tok.decode(tokens).strip(), float(result.no_speech_prob), float(logprob)
 
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """Transcribe one utterance of 16 kHz mono float32 (blocking; run it off the event loop)."""
@@ -94,28 +147,34 @@ class SpeechToText:
         clip = audio[max(0, first * FRAME - pad) : min(len(audio), (last + 1) * FRAME + pad)]
         try:
             with self._lock:
-                segments, _ = self._model.transcribe(  # type: ignore[attr-defined]
-                    clip, language=self.language, beam_size=self.beam_size, initial_prompt=PROMPT,
-                    condition_on_previous_text=False, without_timestamps=True, vad_filter=False, temperature=0.0,
-                )
-                segments = list(segments)
+                text, no_speech, logprob = self._decode(clip, trimmed=self.trim_context)
+                if self.trim_context and _suspicious(text, clip, logprob):
+                    # a short window can make Whisper loop or stumble: redo with its full 30 s window
+                    text, no_speech, logprob = self._decode(clip, trimmed=False)
         except (RuntimeError, ValueError) as err:
             raise SpeechToTextError(f"transcription failed: {err}") from err
-        text = " ".join(s.text.strip() for s in segments).strip()
-        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
-        logprob = min((s.avg_logprob for s in segments), default=-10.0)
-        text = _guard(text, no_speech, logprob)
+        text = _guard(text, no_speech, logprob, self.prompt)
         return Transcript(text, len(voiced) * FRAME / SAMPLE_RATE, no_speech, logprob, _ms(started))
 
 
-def _guard(text: str, no_speech: float, logprob: float) -> str:
+def _suspicious(text: str, clip: np.ndarray, logprob: float) -> bool:
+    """Signs that a trimmed window made Whisper loop or guess: repetition, too many words, low confidence."""
+    import zlib
+
+    raw = text.encode()
+    words = len(text.split())
+    return (len(raw) > 24 and len(raw) / len(zlib.compress(raw)) > 2.0) or words > 2 + 5 * len(clip) / SAMPLE_RATE \
+        or logprob < -1.0
+
+
+def _guard(text: str, no_speech: float, logprob: float, prompt: str = PROMPT) -> str:
     """'' for text Whisper made up; the prompt removed where it leaked into the output."""
     if no_speech > 0.6 and logprob < -0.8:
         return ""
     low = re.sub(r"[^a-z ]", "", text.lower()).strip()
     if low in HALLUCINATIONS and logprob < -0.5:
         return ""
-    prompt_words = re.sub(r"[^a-z ]", " ", PROMPT.lower()).split()
+    prompt_words = re.sub(r"[^a-z ]", " ", prompt.lower()).split()
     if len(low.split()) > 6 and low.split() == prompt_words[: len(low.split())]:
         return ""  # the prompt itself, echoed back from silence
     # "The cancel navigation": a stray article glued from the prompt's style
