@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from assistant.config import Settings
@@ -86,6 +85,7 @@ class AssistantService:
         self.speech = SpeechEngines(settings)
         self._speaker: Any = None
         self._microphone: Any = None
+        self._listener: Any = None
         self.ready = asyncio.Event()
         self.handled = 0
 
@@ -133,6 +133,8 @@ class AssistantService:
             await asyncio.gather(*tasks, return_exceptions=True)
             if self._microphone is not None:
                 self._microphone.stop()
+            if self._listener is not None:
+                self._listener.close()
             await self.car.close()
 
     def stop(self) -> None:
@@ -266,41 +268,23 @@ class AssistantService:
             self._say_console("(no microphone: type your request instead)")
             return None
         self._event(ListeningEvent(state="started", seat=seat, interaction=interaction))
+        listener = self._listener
+        if listener is None:
+            from assistant.speech.listen import Listener
+
+            sp, sv = self.settings.speech, self.settings.service
+            listener = self._listener = Listener(self.speech.stt.transcribe, end_silence_s=sp.end_silence_s,
+                                                 max_s=sp.max_utterance_s, timeout_s=sv.listen_timeout_s)
         try:
-            audio = await asyncio.to_thread(self._capture_utterance)
+            turn = await asyncio.to_thread(listener.listen, self._microphone)
         finally:
             self._event(ListeningEvent(state="stopped", seat=seat, interaction=interaction))
-        heard = await asyncio.to_thread(self.speech.stt.transcribe, audio)
+        heard = turn.transcript
+        _LOG.info("heard %r %.0f ms after the end of speech (%s)", heard.text, turn.end_to_text_ms,
+                  "transcribed from the first pause" if turn.early else "transcribed at the end")
         if heard.text:
             self._event(TranscriptEvent(text=heard.text, seat=seat, interaction=interaction))
         return await self.pipeline.handle_heard(self.session, heard, seat)
-
-    def _capture_utterance(self) -> np.ndarray:
-        """Frames from push-to-talk until the end of speech (VAD + segmenter) or a timeout."""
-        from assistant.speech.vad import FRAME, SAMPLE_RATE, SegmentEvent, Segmenter, SileroVad
-
-        mic = self._microphone
-        vad = SileroVad()
-        seg = Segmenter(end_silence_s=self.settings.speech.end_silence_s, max_s=self.settings.speech.max_utterance_s)
-        mic.clear()
-        frames: list[np.ndarray] = []
-        deadline = time.monotonic() + self.settings.service.listen_timeout_s
-        started = False
-        while True:
-            frame = mic.read(0.5)
-            if frame is None:
-                if time.monotonic() > deadline and not started:
-                    break
-                continue
-            frames.append(frame)
-            event = seg.process(FRAME / SAMPLE_RATE, vad.probability(frame) >= vad.threshold)
-            if event is SegmentEvent.START:
-                started = True
-            elif event in (SegmentEvent.END, SegmentEvent.TIMEOUT):
-                break
-            if not started and time.monotonic() > deadline:
-                break
-        return np.concatenate(frames) if frames else np.zeros(0, np.float32)
 
     async def _speak(self, text: str) -> None:
         if self._speaker is None and self.settings.speech.save_audio_dir is None:

@@ -15,7 +15,7 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.speech.audio import read_audio
-from assistant.speech.stt import SpeechToText
+from assistant.speech.stt import SpeechToText, _suspicious
 from assistant.speech.tts import TextToSpeech, find_voice
 from tests.conftest import PYTHON, ROOT
 
@@ -65,6 +65,74 @@ def test_piper_speech_round_trips_through_whisper(stt: SpeechToText, tts: TextTo
     first_ms, seconds = tts.to_wav("Turn on the seat heating.", out)
     assert first_ms > 0 and 0.8 < seconds < 4.0
     assert {"seat", "heating"} <= words(stt.transcribe(read_audio(out)).text)
+
+
+def test_trimmed_window_hears_what_the_full_window_hears(stt: SpeechToText, tts: TextToSpeech, tmp_path: Path) -> None:
+    out = tmp_path / "cmd.wav"
+    tts.to_wav("Set the passenger temperature to twenty one degrees.", out)
+    audio = read_audio(out)
+    full = SpeechToText(SETTINGS.speech.stt_model, trim_context=False)
+    full._model, full._tokenizer, full._vad = stt._model, stt._tokenizer, stt._vad  # share the loaded model
+    trimmed, whole = stt.transcribe(audio), full.transcribe(audio)
+    assert stt.trim_context and {"passenger", "temperature", "21"} <= words(trimmed.text), trimmed
+    assert words(trimmed.text) == words(whole.text)
+
+
+def test_looping_or_unsure_transcripts_are_redone_with_the_full_window() -> None:
+    one_s, two_s = np.zeros(16000, dtype=np.float32), np.zeros(32000, dtype=np.float32)
+    assert _suspicious("Turn on the massage. " * 6, two_s, -0.2)  # repeats itself
+    assert _suspicious("open the window and the sunroof and the seat and the fan", one_s, -0.2)  # too many words
+    assert _suspicious("open the window", two_s, -1.4)  # unsure
+    assert not _suspicious("Open the window halfway.", two_s, -0.3)
+
+
+class FakeMicrophone:
+    """Frames of a recording, then silence for ever, as a microphone delivers them."""
+
+    def __init__(self, audio: np.ndarray) -> None:
+        from assistant.speech.vad import FRAME
+
+        pad = (-len(audio)) % FRAME
+        self.frames = list(np.concatenate([audio, np.zeros(pad, np.float32)]).reshape(-1, FRAME))
+
+    def read(self, timeout: float = 1.0) -> np.ndarray | None:
+        from assistant.speech.vad import FRAME
+
+        return self.frames.pop(0) if self.frames else np.zeros(FRAME, np.float32)
+
+    def clear(self) -> None:
+        pass
+
+
+def test_listening_transcribes_from_the_first_pause(stt: SpeechToText, tts: TextToSpeech, tmp_path: Path) -> None:
+    from assistant.speech.listen import Listener
+
+    calls: list[int] = []
+
+    def transcribe(audio: np.ndarray) -> object:
+        calls.append(len(audio))
+        return stt.transcribe(audio)
+
+    def said(text: str, name: str) -> np.ndarray:
+        tts.to_wav(text, tmp_path / name)
+        return read_audio(tmp_path / name)
+
+    listener = Listener(transcribe, end_silence_s=0.5, pause_s=0.2)  # type: ignore[arg-type]
+    try:
+        one = said("Turn on the seat heating.", "one.wav")
+        turn = listener.listen(FakeMicrophone(np.concatenate([np.zeros(8000, np.float32), one])))
+        assert {"seat", "heating"} <= words(turn.transcript.text)
+        assert turn.early and len(calls) == 1  # the end of speech found the transcript under way
+
+        # a 0.3 s pause mid-sentence starts an early transcript that the rest of the sentence makes stale
+        calls.clear()
+        two = said("And open the window.", "two.wav")
+        gap = np.zeros(int(0.3 * 16000), np.float32)
+        turn = listener.listen(FakeMicrophone(np.concatenate([one, gap, two])))
+        assert {"seat", "heating", "window"} <= words(turn.transcript.text), turn.transcript
+        assert len(calls) == 2 and calls[0] < calls[1]  # the stale part, then the whole from the final pause
+    finally:
+        listener.close()
 
 
 def test_tts_writes_valid_audio_of_plausible_length(tts: TextToSpeech, tmp_path: Path) -> None:

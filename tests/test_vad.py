@@ -21,9 +21,10 @@ def feed(seg: Segmenter, pattern: list[tuple[bool, int]]) -> list[tuple[int, Seg
 def test_speech_starts_after_the_start_time_and_ends_after_silence() -> None:
     seg = Segmenter(start_s=0.15, end_silence_s=0.5, max_s=15)
     events = feed(seg, [(False, 10), (True, 40), (False, 20)])
-    assert [e for _, e in events] == [SegmentEvent.START, SegmentEvent.END]
+    assert [e for _, e in events] == [SegmentEvent.START, SegmentEvent.PAUSE, SegmentEvent.END]
     assert events[0][0] == 10 + 4  # fifth speech frame: 5 x 32 ms >= 150 ms
-    assert events[1][0] == 50 + 15  # sixteenth silent frame: 16 x 32 ms >= 500 ms
+    assert events[1][0] == 50 + 6  # seventh silent frame: 7 x 32 ms >= 200 ms, time to transcribe early
+    assert events[2][0] == 50 + 15  # sixteenth silent frame: 16 x 32 ms >= 500 ms
 
 
 def test_short_blips_do_not_start_speech() -> None:
@@ -34,7 +35,8 @@ def test_short_blips_do_not_start_speech() -> None:
 def test_pauses_shorter_than_the_end_silence_keep_the_utterance() -> None:
     seg = Segmenter(end_silence_s=0.5)
     events = feed(seg, [(True, 20), (False, 10), (True, 20), (False, 20)])
-    assert [e for _, e in events] == [SegmentEvent.START, SegmentEvent.END]
+    # a pause is reported again after speech resumed: the early transcript of the first part is stale
+    assert [e for _, e in events] == [SegmentEvent.START, SegmentEvent.PAUSE, SegmentEvent.PAUSE, SegmentEvent.END]
 
 
 def test_a_monologue_is_cut_at_the_maximum_length() -> None:

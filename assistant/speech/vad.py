@@ -22,6 +22,8 @@ class SegmentEvent(StrEnum):
     """What the segmenter saw in a frame."""
 
     START = "speech-start"
+    PAUSE = "speech-pause"
+    """Silence long enough that speech may have ended: a moment to start transcribing early."""
     END = "speech-end"
     TIMEOUT = "speech-timeout"
 
@@ -40,7 +42,10 @@ class Segmenter:
     """Silence that ends an utterance, in seconds."""
     max_s: float = 15.0
     """Longest utterance, in seconds."""
+    pause_s: float = 0.2
+    """Silence after which PAUSE is reported once (until speech resumes), in seconds."""
     in_speech: bool = False
+    _paused: bool = False
     _speech_run: float = 0.0
     _silence_run: float = 0.0
     _length: float = 0.0
@@ -57,17 +62,22 @@ class Segmenter:
             return None
         self._length += chunk_seconds
         self._silence_run = 0.0 if is_speech else self._silence_run + chunk_seconds
+        if is_speech:
+            self._paused = False
         if self._length >= self.max_s:
             self.reset()
             return SegmentEvent.TIMEOUT
         if self._silence_run >= self.end_silence_s:
             self.reset()
             return SegmentEvent.END
+        if not self._paused and self.pause_s <= self._silence_run:
+            self._paused = True
+            return SegmentEvent.PAUSE
         return None
 
     def reset(self) -> None:
         """Back to waiting for speech."""
-        self.in_speech = False
+        self.in_speech = self._paused = False
         self._speech_run = self._silence_run = self._length = 0.0
 
 
