@@ -157,3 +157,9 @@ def test_context_of_another_speaker_is_not_inherited() -> None:
     ctx = DialogueContext()
     ctx.remember([Executed("set_temperature", "passenger", {"zone": "passenger", "celsius": 23.0}, 0, {})], "driver")
     assert calls("a bit warmer", "rear-left", ctx) == [("set_temperature", {"delta": 1.0})]
+
+
+def test_a_comma_after_a_leading_verb_does_not_split_the_request() -> None:
+    """Whisper punctuates pauses: "Cool, my seat on level 2" is one request, not "cool" + "seat"."""
+    assert calls("Cool, my seat on level 2.") == calls("cool my seat on level 2")
+    assert [n for n, _ in calls("open the window, close the sunroof")] == ["set_window", "set_sunroof"]

@@ -308,6 +308,13 @@ class Clause:
         return Clause(text.split(), self.recent)
 
 
+LEADING_VERBS = {"cool", "warm", "heat", "open", "close", "shut", "navigate", "set", "turn", "switch", "tilt", "move",
+                 "recline", "ventilate", "defrost", "massage", "lower", "raise", "make", "put", "start", "stop",
+                 "slide", "vent", "crack", "roll", "drive", "take", "route", "bring", "change", "increase",
+                 "decrease", "reduce", "dim", "boost", "activate", "deactivate", "enable", "disable"}
+"""Verbs after which a comma is the recogniser's pause, not the end of a request."""
+
+
 def split_clauses(text: str) -> list[Clause]:
     """Clauses joined by "and", "then", "also", commas — but not "driver and passenger"."""
     words = text.split()
@@ -321,7 +328,11 @@ def split_clauses(text: str) -> list[Clause]:
             nxt2 = words[i + 2] if i + 2 < len(words) else ""
             joins_zones = w == "and" and prev in ZONE_WORDS and (nxt in ZONE_WORDS or (nxt == "the" and nxt2 in ZONE_WORDS))
             joins_numbers = w == "and" and nxt in ("a", "half")
-            if w == "after" and nxt != "that":
+            # speech recognisers punctuate by ear: "Cool, my seat on level 2" is one request
+            comma_after_verb = w == "," and len(clauses[-1]) == 1 and prev in LEADING_VERBS
+            if comma_after_verb:
+                pass
+            elif w == "after" and nxt != "that":
                 clauses[-1].append(w)
             elif not joins_zones and not joins_numbers:
                 if clauses[-1]:
