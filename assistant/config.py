@@ -75,8 +75,9 @@ class SpeechConfig(_Section):
     """faster-whisper (CTranslate2) model directory: ``whisper-base`` (default) or ``whisper-tiny.en``."""
     stt_threads: int = Field(default=2, ge=1, le=64)
     """CPU threads for speech-to-text."""
-    beam_size: int = Field(default=1, ge=1, le=10)
-    """Whisper beam size (5 bought nothing here, at a cost in latency)."""
+    beam_size: int = Field(default=5, ge=1, le=10)
+    """Whisper beam size: 5 cut the word error rate on 331 spoken paraphrases from 19.4 % to 15.4 %
+    for about 50 ms more per command."""
     trim_window: bool = True
     """Encode the utterance plus a margin instead of Whisper's 30 s window of padding (whisper.cpp's
     ``audio_ctx``): several times faster; a transcript that looks wrong is redone with the full window."""

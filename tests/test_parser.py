@@ -163,3 +163,12 @@ def test_a_comma_after_a_leading_verb_does_not_split_the_request() -> None:
     """Whisper punctuates pauses: "Cool, my seat on level 2" is one request, not "cool" + "seat"."""
     assert calls("Cool, my seat on level 2.") == calls("cool my seat on level 2")
     assert [n for n, _ in calls("open the window, close the sunroof")] == ["set_window", "set_sunroof"]
+
+
+@pytest.mark.parametrize(("heard", "typed"), [
+    ("Heat up, my seat please.", "heat up my seat please"),
+    ("Open the window, 150%,", "open the window 150 percent"),  # refused whole, not opened fully
+    ("At the rear right, a 22 degrees.", "set the rear right to 22 degrees"),
+])
+def test_recogniser_commas_inside_one_request(heard: str, typed: str) -> None:
+    assert calls(heard) == calls(typed)

@@ -315,6 +315,20 @@ LEADING_VERBS = {"cool", "warm", "heat", "open", "close", "shut", "navigate", "s
 """Verbs after which a comma is the recogniser's pause, not the end of a request."""
 
 
+_SEPARATORS = ("and", "then", "also", ",", "plus", "but", "afterwards", "after", "while")
+_BARE_VALUE = re.compile(r"^(?:(?:a|at|to|about|around|on|of|maybe|like|uh|um)\s)*-?\d+(?:\.\d+)?"
+                         r"(?:\s(?:percent|degrees|degree|celsius|fahrenheit|mm|cm|level|please))*$")
+
+
+def _until_separator(words: list[str], start: int) -> list[str]:
+    out: list[str] = []
+    for w in words[start:]:
+        if w in _SEPARATORS:
+            break
+        out.append(w)
+    return out
+
+
 def split_clauses(text: str) -> list[Clause]:
     """Clauses joined by "and", "then", "also", commas — but not "driver and passenger"."""
     words = text.split()
@@ -322,15 +336,19 @@ def split_clauses(text: str) -> list[Clause]:
     i = 0
     while i < len(words):
         w = words[i]
-        if w in ("and", "then", "also", ",", "plus", "but", "afterwards", "after", "while"):
+        if w in _SEPARATORS:
             prev = clauses[-1][-1] if clauses[-1] else ""
             nxt = words[i + 1] if i + 1 < len(words) else ""
             nxt2 = words[i + 2] if i + 2 < len(words) else ""
             joins_zones = w == "and" and prev in ZONE_WORDS and (nxt in ZONE_WORDS or (nxt == "the" and nxt2 in ZONE_WORDS))
             joins_numbers = w == "and" and nxt in ("a", "half")
             # speech recognisers punctuate by ear: "Cool, my seat on level 2" is one request
-            comma_after_verb = w == "," and len(clauses[-1]) == 1 and prev in LEADING_VERBS
-            if comma_after_verb:
+            head = clauses[-1]
+            comma_after_verb = w == "," and 1 <= len(head) <= 2 and head[0] in LEADING_VERBS and (
+                len(head) == 1 or head[1] in ("up", "down", "on", "off", "in", "out"))
+            # "open the window, 150 percent": a bare value belongs to the request before it
+            value_after_comma = w == "," and head and _BARE_VALUE.match(" ".join(_until_separator(words, i + 1)))
+            if comma_after_verb or value_after_comma:
                 pass
             elif w == "after" and nxt != "that":
                 clauses[-1].append(w)
