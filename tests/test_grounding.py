@@ -28,6 +28,8 @@ from assistant.understanding.tools import make_call
         ("warm up both front seats", "set_seat_heating", {"level": 3, "seat": "front"}, True),
         ("my wife is freezing", "set_temperature", {"delta": 1, "zone": "passenger"}, True),
         ("it is chilly in here", "set_temperature", {"delta": 1, "zone": "all"}, False),
+        ("left air please", "set_air_distribution", {"direction": "up"}, False),
+        ("blow the air at my feet", "set_air_distribution", {"direction": "down"}, True),
     ],
 )
 def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:

@@ -172,3 +172,9 @@ def test_a_comma_after_a_leading_verb_does_not_split_the_request() -> None:
 ])
 def test_recogniser_commas_inside_one_request(heard: str, typed: str) -> None:
     assert calls(heard) == calls(typed)
+
+
+def test_a_leftover_word_does_not_turn_a_question_into_a_guess() -> None:
+    """'set to' heard as 'set, too': the stray word must not send the question to the model."""
+    result = RuleParser().parse("What's the temperature set, too?", "driver")
+    assert result.sure and result.calls == [("get_vehicle_state", {"topic": "temperature"})]

@@ -54,7 +54,22 @@ def grounded(call: ToolCall, text: str) -> bool:
     words = normalize(text)
     if call.name == "navigate":
         return _destination_grounded(call, words)
-    return _said_any(cues, words) and _zone_grounded(call, words)
+    return _said_any(cues, words) and _zone_grounded(call, words) and _direction_grounded(call, words)
+
+
+_DIRECTION_CUES = {
+    "up": ("up", "windshield", "windscreen", "glass", "screen", "top", "high", "defog", "defrost", "fog", "mist"),
+    "middle": ("middle", "face", "chest", "body", "dash", "center", "centre", "front vent", "straight", "me"),
+    "down": ("down", "feet", "foot", "floor", "leg", "toe", "low", "bottom", "footwell"),
+}
+
+
+def _direction_grounded(call: ToolCall, words: str) -> bool:
+    """Where the air goes must have been said ("left air" is no request for the windshield)."""
+    direction = getattr(call.arguments, "direction", None)
+    if call.name != "set_air_distribution" or direction is None:
+        return True
+    return _said_any(_DIRECTION_CUES.get(str(direction), ()), words)
 
 
 _PEOPLE = ("we", "us", "our", "everyone", "everybody", "all", "both", "every", "whole", "entire", "cabin", "front",

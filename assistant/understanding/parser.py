@@ -42,6 +42,7 @@ FILLER = {
     "please", "hey", "yo", "hi", "just", "now", "right", "alright", "car", "assistant", "carvoice", "kindly",
     "maybe", "actually", "wait", "no", "sorry", "i", "mean", "quickly", "thank", "you", "thanks", "and", "the",
     "a", "an", "yeah", "yes", "would", "could", "can", "will", "want", "to", "be", "great", "good", "for", "me",
+    "too", "also", "either", "though", "anyway", "there", "here",
 }
 """Words that carry no request on their own."""
 
