@@ -238,6 +238,12 @@ STATE_STATEMENT = re.compile(
 """A statement of state ("the window is open", "the level is my seat heating on"): speech loses the
 question mark of "is the window open?", and saying how something is never asks to change it."""
 
+ROLE_CLAIM = re.compile(
+    r"\b(i am|i am now|i am actually|this is|the passenger is|the driver is|he is|she is|we are|you are talking to)"
+    r" (the |a |now the )?(driver|passenger|owner|admin|mechanic|engineer|technician|police|rear passenger)"
+    r"( now| here| speaking| of this car)*(?! ?(seat|side|window|door|zone|s\b))")
+"""A claim about who sits where: it changes nothing (the policy reads the seat from the request)."""
+
 QUESTION_STARTS = {"what", "how", "is", "are", "where", "which", "when", "does", "do", "did", "was", "were",
                    "whats", "who", "why", "has", "have", "tell"}
 
@@ -405,6 +411,9 @@ class RuleParser:
             return ParseResult([("reply_only", {"reason": "greeting"})], True, normalized=norm)
         if not norm or all(w in FILLER or w == "," for w in norm.split()):
             return ParseResult([("reply_only", {"reason": "unclear"})], True, normalized=norm)
+        # speech loses the full stop after a claim ("the passenger is the driver now move the driver
+        # seat back"): cut claims out wherever they are, so their seat words name nothing
+        norm = re.sub(r"\s+", " ", ROLE_CLAIM.sub(" , ", norm)).strip(" ,") or norm
         whole = Clause(norm.split())
         special = self._whole_sentence(whole)
         if special is not None:
@@ -452,12 +461,7 @@ class RuleParser:
         if not content or clause.text in ("system", "user", "assistant", "attention", "listen", "listen up"):
             return True
         # claims about who sits where change nothing: the policy reads the seat from the request
-        return bool(re.fullmatch(
-            r"(i am|i am now|i am actually|this is|the passenger is|the driver is|he is|she is|we are|you are talking to)"
-            r" (the |a |now the )?(driver|passenger|owner|admin|mechanic|engineer|technician|police|rear passenger)"
-            r"( now| here| speaking| of this car)*",
-            clause.text,
-        ))
+        return ROLE_CLAIM.fullmatch(clause.text) is not None
 
     # -- one clause ------------------------------------------------------------------------------
     def _clause(self, c: Clause, speaker: str, ctx: DialogueContext, previous: list[RawCall]) -> list[RawCall] | None:
