@@ -40,8 +40,8 @@ PARSER = [
     "turn off recirculation", "what's the temperature", "tell me a joke", "set the passenger side to {t}",
     "move the passenger seat back", "move the passenger seat forward", "massage level {m}", "stop the massage",
 ]
-MODEL = ["can you do something about the glare", "make the drive more pleasant for my grandmother",
-         "my eyes are tired of the bright screen"]
+MODEL = ["it smells like a barn in here", "the sun is blinding me through the roof",
+         "my grandmother finds the cabin a bit harsh"]
 """Requests the parser defers to the model (one in a hundred of the soak)."""
 
 
@@ -78,6 +78,7 @@ class Flooder(threading.Thread):
 
 async def soak(port: int, n: int, service_pid: int) -> dict[str, Any]:
     changes: list[tuple[str, Any]] = []
+    sources: dict[str, int] = {}
     states: list[tuple[str, Any]] = []
     latencies: list[float] = []
     rss: dict[str, int] = {}
@@ -102,6 +103,9 @@ async def soak(port: int, n: int, service_pid: int) -> dict[str, Any]:
                     if sent is not None:
                         latencies.append((time.perf_counter() - sent) * 1000)
                         reply.set()
+                elif topic.endswith("/event/calls"):
+                    source = str(json.loads(m.payload).get("source"))  # type: ignore[arg-type]
+                    sources[source] = sources.get(source, 0) + 1
                 elif topic.endswith("/event/change"):
                     data = json.loads(m.payload)  # type: ignore[arg-type]
                     changes.append((data["path"], data["new"]))
@@ -129,7 +133,7 @@ async def soak(port: int, n: int, service_pid: int) -> dict[str, Any]:
         await asyncio.sleep(1.0)
         rss["end"] = rss_kb(service_pid)
         listener.cancel()
-    return {"latencies": latencies, "changes": changes, "states": states, "rss": rss}
+    return {"latencies": latencies, "changes": changes, "states": states, "rss": rss, "sources": sources}
 
 
 async def _drain(c: aiomqtt.Client) -> Any:
@@ -193,7 +197,8 @@ def main() -> int:
             sim.wait(10)
             broker.stop()
     lat = result["latencies"]
-    print(f"soak: {len(lat)} commands in {soak_s:.0f} s through one service (1 in 100 to the model)")
+    served = ", ".join(f"{k} {v}" for k, v in sorted(result["sources"].items()))
+    print(f"soak: {len(lat)} commands in {soak_s:.0f} s through one service (understood by: {served})")
     rss = result["rss"]
     growth = 100 * (rss["end"] - rss["start"]) / max(rss["start"], 1)
     print(f"  RSS after warm-up {rss['start'] / 1024:.0f} MiB, at the end {rss['end'] / 1024:.0f} MiB "
