@@ -35,7 +35,7 @@ test: setup
 bench: setup
 	$(BIN)/carvoice bench
 
-# Soak (10,000 commands through one service) and bus flood: about 10 minutes here; not in CI.
+# Soak (10,000 commands through one service) and bus flood: about 6 minutes here; not in CI.
 soak: setup
 	$(BIN)/python -m tests.soak
 

@@ -78,6 +78,16 @@ def test_trimmed_window_hears_what_the_full_window_hears(stt: SpeechToText, tts:
     assert words(trimmed.text) == words(whole.text)
 
 
+def test_near_misses_of_the_cars_words_are_mended() -> None:
+    engine = SpeechToText.from_settings(SETTINGS)
+    engine.load()
+    assert engine.mend("Unavigate to Berlin.") == "navigate to Berlin."
+    assert engine.mend("Turn on the rear deflaster.") == "Turn on the rear defroster."
+    # common words (one token of Whisper's vocabulary) and far-off words stay as heard
+    assert engine.mend("I am seated, send a message") == "I am seated, send a message"
+    assert engine.mend("Phantom maximum") == "Phantom maximum"
+
+
 def test_looping_or_unsure_transcripts_are_redone_with_the_full_window() -> None:
     one_s, two_s = np.zeros(16000, dtype=np.float32), np.zeros(32000, dtype=np.float32)
     assert _suspicious("Turn on the massage. " * 6, two_s, -0.2)  # repeats itself

@@ -61,7 +61,8 @@ class SpeechToText:
     """faster-whisper over a local CTranslate2 model directory, with VAD in front."""
 
     def __init__(self, model_dir: Path, *, threads: int = 2, beam_size: int = 1, language: str = "en",
-                 max_utterance_s: float = 15.0, prompt: str = PROMPT, trim_context: bool = True) -> None:
+                 max_utterance_s: float = 15.0, prompt: str = PROMPT, trim_context: bool = True,
+                 lexicon: frozenset[str] = frozenset()) -> None:
         self.model_dir = model_dir
         self.threads = threads
         self.beam_size = beam_size
@@ -69,6 +70,8 @@ class SpeechToText:
         self.max_utterance_s = max_utterance_s
         self.prompt = prompt
         self.trim_context = trim_context
+        self.lexicon = lexicon
+        """Domain words that near-misses are mended to (see ``mend``)."""
         self._tokenizer: object | None = None
         self._model: object | None = None
         self._vad: SileroVad | None = None
@@ -77,10 +80,16 @@ class SpeechToText:
     @classmethod
     def from_settings(cls, settings: Settings, model_dir: Path | None = None) -> SpeechToText:
         """The engine the configuration describes (``model_dir`` overrides the configured model)."""
+        from assistant.places import Places
+        from assistant.understanding.parser import vocabulary
+
         sp = settings.speech
+        places = frozenset(w for poi in Places(settings.pois_path()).pois for w in poi.name.lower().split()
+                           if len(w) >= 4 and w.isalpha())
         return cls(model_dir or sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
                    language=settings.language, max_utterance_s=sp.max_utterance_s,
-                   prompt=PROMPT if sp.stt_prompt is None else sp.stt_prompt, trim_context=sp.trim_window)
+                   prompt=PROMPT if sp.stt_prompt is None else sp.stt_prompt, trim_context=sp.trim_window,
+                   lexicon=vocabulary() | places)
 
     def load(self) -> None:
         """Load the model (blocking)."""
@@ -128,6 +137,27 @@ class SpeechToText:
         logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         return tok.decode(tokens).strip(), float(result.no_speech_prob), float(logprob)
 
+    def mend(self, text: str) -> str:
+        """Near-misses of the car's words mended: "Unavigate to Berlin" -> "navigate to Berlin".
+
+        Only words Whisper had to spell from pieces (not one token of its vocabulary, so not a
+        common English word), not in the lexicon, one or two edits (by length) from exactly one
+        nearest lexicon word.
+        """
+        if not self.lexicon or self._tokenizer is None:
+            return text
+        out = []
+        for piece in re.split(r"([A-Za-z]+)", text):
+            word = piece.lower()
+            if len(word) >= 5 and piece.isalpha() and word not in self.lexicon \
+                    and len(self._tokenizer.encode(" " + word)) > 1:  # type: ignore[attr-defined]
+                near = _nearest(word, self.lexicon, 1 if len(word) < 8 else 2)
+                if near is not None:
+                    _LOG.info("heard %r as %r", piece, near)
+                    piece = near
+            out.append(piece)
+        return "".join(out)
+
     def transcribe(self, audio: np.ndarray) -> Transcript:
         """Transcribe one utterance of 16 kHz mono float32 (blocking; run it off the event loop)."""
         started = time.perf_counter()
@@ -153,8 +183,35 @@ class SpeechToText:
                     text, no_speech, logprob = self._decode(clip, trimmed=False)
         except (RuntimeError, ValueError) as err:
             raise SpeechToTextError(f"transcription failed: {err}") from err
-        text = _guard(text, no_speech, logprob, self.prompt)
+        text = self.mend(_guard(text, no_speech, logprob, self.prompt))
         return Transcript(text, len(voiced) * FRAME / SAMPLE_RATE, no_speech, logprob, _ms(started))
+
+
+def _nearest(word: str, lexicon: frozenset[str], limit: int) -> str | None:
+    """The one lexicon word within ``limit`` edits of ``word`` closer than any other, if any."""
+    best: list[tuple[int, str]] = []
+    for cand in lexicon:
+        if abs(len(cand) - len(word)) > limit:
+            continue
+        d = _edits(word, cand, limit)
+        if d <= limit:
+            best.append((d, cand))
+    best.sort()
+    if best and (len(best) == 1 or best[0][0] < best[1][0]):
+        return best[0][1]
+    return None
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, stopping early above ``limit``."""
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        prev, row[0] = row[0], i
+        for j in range(1, len(b) + 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] != b[j - 1]))
+        if min(row) > limit:
+            return limit + 1
+    return row[-1]
 
 
 def _suspicious(text: str, clip: np.ndarray, logprob: float) -> bool:

@@ -10,6 +10,7 @@ it never guesses an action.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -399,6 +400,23 @@ def strip_polite(clause: Clause) -> Clause:
 # --------------------------------------------------------------------------------------------
 # The parser
 # --------------------------------------------------------------------------------------------
+
+def vocabulary() -> frozenset[str]:
+    """Every word (of four letters or more) that the parser's phrases contain.
+
+    Read from the parser's own string constants, so it never lags behind them; the recogniser
+    uses it to mend near-misses of these words ("unavigate" -> "navigate").
+    """
+    import ast
+
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    words = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            words.update(w for w in re.findall(r"[a-z]+", node.value.lower()) if len(w) >= 4)
+    return frozenset(words)
+
 
 class RuleParser:
     """Deterministic understanding of the catalogue's common phrasings."""
