@@ -211,6 +211,7 @@ def bench_speech(settings: Settings) -> list[str]:
 
         results = asyncio.run(run())
         live = asyncio.run(_live_listening(runner_settings, [read_audio(w) for w in wavs]))
+        held = asyncio.run(_live_listening(runner_settings, [read_audio(w) for w in wavs], held=True))
         durations = [len(read_audio(w)) / 16000 for w in wavs] * 2
     stt = [float(r["ms"]["stt"]) for r in results]
     rtf = [s / 1000 / d for s, d in zip(stt, durations, strict=True)]
@@ -229,6 +230,7 @@ def bench_speech(settings: Settings) -> list[str]:
         row("end of speech -> CAN confirmed", to_can),
         row("end of speech -> first reply audio", to_audio),
         row("live: end of speech -> CAN confirmed", live),
+        row("live, button held: release -> CAN confirmed", held),
         f"  (live: a microphone paced in real time; the end of speech is confirmed after {endpoint:.0f} ms of "
         "silence, transcription starts at the first 200 ms pause)",
         f"  commands understood as intended: {sum(1 for r in results if r['changes'])}/{len(results)} changed the car",
@@ -239,13 +241,15 @@ def bench_speech(settings: Settings) -> list[str]:
 class _PacedMicrophone:
     """A recording delivered frame by frame in real time, then silence; notes when the voice ended."""
 
-    def __init__(self, audio: Any, last_voiced_frame: int) -> None:
+    def __init__(self, audio: Any, last_voiced_frame: int, release: Any = None) -> None:
         from assistant.speech.vad import FRAME
 
         self.frames = [audio[i : i + FRAME] for i in range(0, len(audio) - FRAME + 1, FRAME)]
         self.last_voiced = last_voiced_frame
         self.sent = 0
         self.voice_ended_at: float | None = None
+        self.release = release
+        """A threading.Event set with the last voiced frame: the push-to-talk button let go."""
         self._next = time.perf_counter()
 
     def read(self, timeout: float = 1.0) -> Any:
@@ -258,6 +262,8 @@ class _PacedMicrophone:
         frame = self.frames[self.sent] if self.sent < len(self.frames) else np.zeros(FRAME, np.float32)
         if self.sent == self.last_voiced:
             self.voice_ended_at = time.perf_counter()
+            if self.release is not None:
+                self.release.set()
         self.sent += 1
         return frame
 
@@ -265,8 +271,11 @@ class _PacedMicrophone:
         self._next = time.perf_counter()
 
 
-async def _live_listening(settings: Settings, recordings: list[Any]) -> list[float]:
-    """End of voice -> CAN confirmed through the live listener, fed in real time."""
+async def _live_listening(settings: Settings, recordings: list[Any], *, held: bool = False) -> list[float]:
+    """End of voice -> CAN confirmed through the live listener, fed in real time; ``held``: the
+    push-to-talk button is held while speaking and let go with the last word."""
+    import threading
+
     from assistant.pipeline import Session
     from assistant.runtime import open_car
     from assistant.speech.listen import Listener
@@ -284,8 +293,9 @@ async def _live_listening(settings: Settings, recordings: list[Any]) -> list[flo
         for audio in recordings:
             flags = SileroVad().speech_frames(audio)
             last = max((i for i, f in enumerate(flags) if f), default=len(flags) - 1)
-            mic = _PacedMicrophone(audio, last)
-            turn = await asyncio.to_thread(listener.listen, mic)
+            released = threading.Event() if held else None
+            mic = _PacedMicrophone(audio, last, released)
+            turn = await asyncio.to_thread(listener.listen, mic, None, released)
             await runner.pipeline.handle_heard(session, turn.transcript, "driver")
             if mic.voice_ended_at is not None:
                 out.append((time.perf_counter() - mic.voice_ended_at) * 1000)

@@ -61,6 +61,8 @@ class _Text:
 @dataclass(frozen=True)
 class _Listen:
     seat: str
+    button: bool = False
+    """Started by the steering-wheel button, whose release may end the utterance."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class AssistantService:
         self._speaker: Any = None
         self._microphone: Any = None
         self._listener: Any = None
+        self._ptt_released = threading.Event()
         self.ready = asyncio.Event()
         self.handled = 0
 
@@ -151,11 +154,11 @@ class AssistantService:
             self._event(ErrorEvent(code="busy", message="too many requests waiting"))
             return False
 
-    def push_to_talk(self, seat: str = "driver") -> None:
+    def push_to_talk(self, seat: str = "driver", *, button: bool = False) -> None:
         """Barge-in: stop any reply now, then listen."""
         if self._speaker is not None:
             self._speaker.stop()
-        self.submit(_Listen(seat))
+        self.submit(_Listen(seat, button))
 
     async def _on_command(self, name: str, command: BaseModel) -> None:
         if isinstance(command, TextCommand):
@@ -171,7 +174,10 @@ class AssistantService:
     def _on_state_change(self, change: StateChange) -> None:
         if change.path == PUSH_TO_TALK:
             if change.new:
-                self.push_to_talk("driver")
+                self._ptt_released.clear()
+                self.push_to_talk("driver", button=True)
+            else:
+                self._ptt_released.set()
             return
         if self.mqtt is not None:
             self.mqtt.publish_state(change.path, change.new)
@@ -233,7 +239,7 @@ class AssistantService:
         interaction = str(given) if given is not None else uuid.uuid4().hex[:8]
         try:
             if isinstance(request, _Listen):
-                result = await self._listen_and_handle(request.seat, interaction)
+                result = await self._listen_and_handle(request.seat, interaction, request.button)
                 if result is None:
                     return
             else:
@@ -260,7 +266,7 @@ class AssistantService:
         changes = ", ".join(f"{p} = {v}" for p, v in result.changes.items())
         self._say_console(result.reply + (f"\n  {changes}" if changes else ""))
 
-    async def _listen_and_handle(self, seat: str, interaction: str) -> InteractionResult | None:
+    async def _listen_and_handle(self, seat: str, interaction: str, button: bool = False) -> InteractionResult | None:
         assert self.session is not None
         if self._microphone is None:
             self._event(ErrorEvent(code="no-microphone", message="no microphone; type or send text instead",
@@ -276,7 +282,8 @@ class AssistantService:
             listener = self._listener = Listener(self.speech.stt.transcribe, end_silence_s=sp.end_silence_s,
                                                  max_s=sp.max_utterance_s, timeout_s=sv.listen_timeout_s)
         try:
-            turn = await asyncio.to_thread(listener.listen, self._microphone)
+            released = self._ptt_released if button else None
+            turn = await asyncio.to_thread(listener.listen, self._microphone, None, released)
         finally:
             self._event(ListeningEvent(state="stopped", seat=seat, interaction=interaction))
         heard = turn.transcript

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import textwrap
+import threading
 import wave
 from pathlib import Path
 
@@ -99,15 +100,19 @@ def test_looping_or_unsure_transcripts_are_redone_with_the_full_window() -> None
 class FakeMicrophone:
     """Frames of a recording, then silence for ever, as a microphone delivers them."""
 
-    def __init__(self, audio: np.ndarray) -> None:
+    def __init__(self, audio: np.ndarray, release: threading.Event | None = None, release_at: int = 0) -> None:
         from assistant.speech.vad import FRAME
 
         pad = (-len(audio)) % FRAME
         self.frames = list(np.concatenate([audio, np.zeros(pad, np.float32)]).reshape(-1, FRAME))
+        self.release, self.release_at, self.delivered = release, release_at, 0
 
     def read(self, timeout: float = 1.0) -> np.ndarray | None:
         from assistant.speech.vad import FRAME
 
+        self.delivered += 1
+        if self.release is not None and self.delivered >= self.release_at:
+            self.release.set()  # the push-to-talk button is let go here
         return self.frames.pop(0) if self.frames else np.zeros(FRAME, np.float32)
 
     def clear(self) -> None:
@@ -141,6 +146,21 @@ def test_listening_transcribes_from_the_first_pause(stt: SpeechToText, tts: Text
         turn = listener.listen(FakeMicrophone(np.concatenate([one, gap, two])))
         assert {"seat", "heating", "window"} <= words(turn.transcript.text), turn.transcript
         assert len(calls) == 2 and calls[0] < calls[1]  # the stale part, then the whole from the final pause
+
+        # hold-to-talk: letting go of the button right after the words ends the utterance at once
+        calls.clear()
+        frames = len(one) // 512 + 1
+        released = threading.Event()
+        mic = FakeMicrophone(one, released, release_at=frames)
+        turn = listener.listen(mic, released=released)
+        assert {"seat", "heating"} <= words(turn.transcript.text)
+        assert mic.delivered <= frames + 1 and len(calls) == 1  # no 500 ms of silence waited for
+
+        # a tap before speaking (released at once) leaves the end of speech to the silence
+        released = threading.Event()
+        mic = FakeMicrophone(np.concatenate([np.zeros(8000, np.float32), one]), released, release_at=1)
+        turn = listener.listen(mic, released=released)
+        assert {"seat", "heating"} <= words(turn.transcript.text) and mic.delivered > frames + 15
     finally:
         listener.close()
 

@@ -8,6 +8,7 @@ early transcript is stale and dropped, and when the end is confirmed it is usual
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,8 +56,13 @@ class Listener:
         self.early_started = 0
         """Early transcriptions started (for tests and benchmarks)."""
 
-    def listen(self, mic: FrameSource, vad: SileroVad | None = None) -> Heard:
-        """Blocking: frames until the end of speech, a cut at ``max_s`` or ``timeout_s`` without speech."""
+    def listen(self, mic: FrameSource, vad: SileroVad | None = None, released: threading.Event | None = None) -> Heard:
+        """Blocking: frames until the end of speech, a cut at ``max_s`` or ``timeout_s`` without speech.
+
+        ``released``: the push-to-talk button's release. Held while speaking, its release ends the
+        utterance at once (no end silence to wait for); released before the speech began (a tap),
+        it changes nothing and the silence ends the utterance.
+        """
         vad = vad or SileroVad()
         seg = Segmenter(end_silence_s=self.end_silence_s, max_s=self.max_s, pause_s=self.pause_s)
         mic.clear()
@@ -64,7 +70,10 @@ class Listener:
         deadline = time.monotonic() + self.timeout_s
         started = False
         early: Future[Transcript] | None = None
+        tapped = False
         while True:
+            if started and released is not None and not tapped and released.is_set():
+                break  # held while speaking, now let go: the speaker is done
             frame = mic.read(0.5)
             if frame is None:
                 if not started and time.monotonic() > deadline:
@@ -77,6 +86,7 @@ class Listener:
             event = seg.process(FRAME / SAMPLE_RATE, speech)
             if event is SegmentEvent.START:
                 started = True
+                tapped = released is not None and released.is_set()
             elif event is SegmentEvent.PAUSE:
                 early = self._worker.submit(self._transcribe, np.concatenate(frames))
                 self.early_started += 1
