@@ -93,8 +93,8 @@ def test_looping_or_unsure_transcripts_are_redone_with_the_full_window() -> None
     one_s, two_s = np.zeros(16000, dtype=np.float32), np.zeros(32000, dtype=np.float32)
     assert _suspicious("Turn on the massage. " * 6, two_s, -0.2)  # repeats itself
     assert _suspicious("open the window and the sunroof and the seat and the fan", one_s, -0.2)  # too many words
-    assert _suspicious("open the window", two_s, -1.4)  # unsure
-    assert not _suspicious("Open the window halfway.", two_s, -0.3)
+    assert _suspicious("open the window", two_s, -0.3)  # unsure
+    assert not _suspicious("Open the window halfway.", two_s, -0.1)
 
 
 class FakeMicrophone:
@@ -272,10 +272,12 @@ def test_sounddevice_path_through_the_alsa_file_plugin(tmp_path: Path) -> None:
 
 def test_transcribe_and_say_commands(tmp_path: Path) -> None:
     out = tmp_path / "say.wav"
-    said = subprocess.run([PYTHON, "-m", "assistant.cli", "say", "Open the sunroof.", "-o", str(out)],
+    # piper samples its prosody, so each run is a slightly different recording; "sunroof" from this
+    # voice is sometimes heard as "summer of" (a known miss, measured by the evaluation, not here)
+    said = subprocess.run([PYTHON, "-m", "assistant.cli", "say", "Turn on the seat heating.", "-o", str(out)],
                           capture_output=True, text=True, timeout=120)
     assert said.returncode == 0, said.stderr
     heard = subprocess.run([PYTHON, "-m", "assistant.cli", "transcribe", str(out)], capture_output=True, text=True,
                            timeout=120)
-    assert heard.returncode == 0 and {"open", "sunroof"} <= words(heard.stdout)
+    assert heard.returncode == 0 and {"seat", "heating"} <= words(heard.stdout)
     assert ROOT.exists()
