@@ -83,8 +83,9 @@ class SpeechConfig(_Section):
     ``audio_ctx``): several times faster; a transcript that looks wrong is redone with the full window."""
     stt_prompt: str | None = None
     """Words that prime Whisper for this car's vocabulary; None: the built-in list of catalogue words."""
-    max_utterance_s: float = Field(default=15.0, gt=1, le=60)
-    """Longest utterance taken as a command, in seconds (a monologue is not a command)."""
+    max_utterance_s: float = Field(default=15.0, gt=1, le=29)
+    """Longest utterance taken as a command, in seconds (a monologue is not a command; Whisper hears
+    at most 30 s at once)."""
     end_silence_s: float = Field(default=0.5, gt=0.1, le=3)
     """Silence that ends an utterance when listening live, in seconds."""
     voice: str = "en_US-joe-medium"
