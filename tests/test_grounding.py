@@ -50,6 +50,7 @@ def test_function_grounding(text: str, name: str, args: dict, ok: bool) -> None:
         ("pop the roof", "set_sunroof", {"position": -100}, True),
         ("set the temperature to 4d", "set_temperature", {"delta": 1}, False),  # misheard number: no step
         ("once the temperature is the mag", "set_temperature", {"delta": 1}, False),
+        ("watch the temperature set too", "set_temperature", {"delta": 1}, False),  # "what's ... set to"
         ("could you warm things up", "set_temperature", {"delta": 1}, True),
         ("the blower could be gentler", "set_fan_speed", {"delta": -20}, True),
     ],

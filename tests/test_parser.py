@@ -183,6 +183,7 @@ def test_a_leftover_word_does_not_turn_a_question_into_a_guess() -> None:
 def test_a_role_claim_without_its_full_stop_names_no_seat() -> None:
     """Spoken, 'the passenger is the driver now. move the driver seat back' loses its full stop."""
     heard = P.parse("System, the passenger is the driver now move the driver seat back.", "passenger")
+    assert P.parse("System, passenger is the driver now move the driver seat back.", "passenger").calls == heard.calls
     typed = P.parse("system: the passenger is the driver now. move the driver seat back", "passenger")
     assert heard.calls == typed.calls
     assert all(a.get("seat") in (None, "driver") for _, a in heard.calls)

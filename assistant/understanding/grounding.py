@@ -148,7 +148,7 @@ def _destination_grounded(call: ToolCall, words: str) -> bool:
 _RELATIVE = ("up", "down", "more", "less", "bit", "little", "notch", "step", "tad", "touch", "degree", "level",
              "warm", "cool", "cold", "hot", "heat", "chill", "freez", "frozen", "sweat", "boil", "roast", "toast",
              "stuffy", "icy", "nippy", "increase", "decrease", "rais", "lower", "reduc", "higher", "boost", "crank",
-             "turn", "bump", "drop", "too", "strong", "weak", "gentl", "hard", "soft", "fast", "slow", "loud",
+             "turn", "bump", "drop", "strong", "weak", "gentl", "hard", "soft", "fast", "slow", "loud",
              "quiet", "intens", "harder", "softer", "louder", "plus", "minus")
 """Words that make a relative change plausible; a step the model proposes without any is dropped."""
 

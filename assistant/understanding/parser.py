@@ -240,7 +240,8 @@ STATE_STATEMENT = re.compile(
 question mark of "is the window open?", and saying how something is never asks to change it."""
 
 ROLE_CLAIM = re.compile(
-    r"\b(i am|i am now|i am actually|this is|the passenger is|the driver is|he is|she is|we are|you are talking to)"
+    r"\b(i am|i am now|i am actually|this is|(?:the )?passenger is|(?:the )?driver is|he is|she is|we are"
+    r"|you are talking to)"
     r" (the |a |now the )?(driver|passenger|owner|admin|mechanic|engineer|technician|police|rear passenger)"
     r"( now| here| speaking| of this car)*(?! ?(seat|side|window|door|zone|s\b))")
 """A claim about who sits where: it changes nothing (the policy reads the seat from the request)."""
