@@ -295,7 +295,7 @@ async def _live_listening(settings: Settings, recordings: list[Any], *, held: bo
             last = max((i for i, f in enumerate(flags) if f), default=len(flags) - 1)
             released = threading.Event() if held else None
             mic = _PacedMicrophone(audio, last, released)
-            turn = await asyncio.to_thread(listener.listen, mic, None, released)
+            turn = await asyncio.to_thread(listener.listen, mic, released)
             await runner.pipeline.handle_heard(session, turn.transcript, "driver")
             if mic.voice_ended_at is not None:
                 out.append((time.perf_counter() - mic.voice_ended_at) * 1000)

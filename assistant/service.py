@@ -283,7 +283,7 @@ class AssistantService:
                                                  max_s=sp.max_utterance_s, timeout_s=sv.listen_timeout_s)
         try:
             released = self._ptt_released if button else None
-            turn = await asyncio.to_thread(listener.listen, self._microphone, None, released)
+            turn = await asyncio.to_thread(listener.listen, self._microphone, released)
         finally:
             self._event(ListeningEvent(state="stopped", seat=seat, interaction=interaction))
         heard = turn.transcript

@@ -34,8 +34,6 @@ class Heard:
     """One listening turn."""
 
     transcript: Transcript
-    audio: np.ndarray
-    """What was captured, for saving; empty when nothing was."""
     early: bool
     """True when the transcript started at a pause, before the end of speech was confirmed."""
     end_to_text_ms: float
@@ -53,17 +51,15 @@ class Listener:
         self.timeout_s = timeout_s
         self.pause_s = min(pause_s, end_silence_s)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stt-early")
-        self.early_started = 0
-        """Early transcriptions started (for tests and benchmarks)."""
 
-    def listen(self, mic: FrameSource, vad: SileroVad | None = None, released: threading.Event | None = None) -> Heard:
+    def listen(self, mic: FrameSource, released: threading.Event | None = None) -> Heard:
         """Blocking: frames until the end of speech, a cut at ``max_s`` or ``timeout_s`` without speech.
 
         ``released``: the push-to-talk button's release. Held while speaking, its release ends the
         utterance at once (no end silence to wait for); released before the speech began (a tap),
         it changes nothing and the silence ends the utterance.
         """
-        vad = vad or SileroVad()
+        vad = SileroVad()
         seg = Segmenter(end_silence_s=self.end_silence_s, max_s=self.max_s, pause_s=self.pause_s)
         mic.clear()
         frames: list[np.ndarray] = []
@@ -74,10 +70,10 @@ class Listener:
         while True:
             if started and released is not None and not tapped and released.is_set():
                 break  # held while speaking, now let go: the speaker is done
+            if not started and time.monotonic() > deadline:
+                break  # nobody spoke
             frame = mic.read(0.5)
             if frame is None:
-                if not started and time.monotonic() > deadline:
-                    break
                 continue
             frames.append(frame)
             speech = vad.probability(frame) >= vad.threshold
@@ -89,10 +85,7 @@ class Listener:
                 tapped = released is not None and released.is_set()
             elif event is SegmentEvent.PAUSE:
                 early = self._worker.submit(self._transcribe, np.concatenate(frames))
-                self.early_started += 1
             elif event in (SegmentEvent.END, SegmentEvent.TIMEOUT):
-                break
-            if not started and time.monotonic() > deadline:
                 break
         audio = np.concatenate(frames) if frames else np.zeros(0, np.float32)
         ended = time.perf_counter()
@@ -100,7 +93,7 @@ class Listener:
             transcript = early.result()
         else:
             transcript = self._transcribe(audio)
-        return Heard(transcript, audio, early is not None and started, (time.perf_counter() - ended) * 1000)
+        return Heard(transcript, early is not None and started, (time.perf_counter() - ended) * 1000)
 
     def close(self) -> None:
         """Stop the background worker."""
