@@ -97,7 +97,7 @@ class SpeechConfig(_Section):
     output_device: str | None = None
     """Speaker, by (part of its) sounddevice name; None: the system default."""
     save_audio_dir: Path | None = None
-    """Keep utterances and replies as WAV files here; off by default (nothing is written to disk)."""
+    """Keep the spoken replies as WAV files here; off by default (nothing is written to disk)."""
 
 
 class MqttConfig(_Section):
