@@ -73,7 +73,7 @@ def test_trimmed_window_hears_what_the_full_window_hears(stt: SpeechToText, tts:
     tts.to_wav("Set the passenger temperature to twenty one degrees.", out)
     audio = read_audio(out)
     full = SpeechToText(SETTINGS.speech.stt_model, trim_context=False)
-    full._model, full._tokenizer, full._vad = stt._model, stt._tokenizer, stt._vad  # share the loaded model
+    full.load()
     trimmed, whole = stt.transcribe(audio), full.transcribe(audio)
     assert stt.trim_context and {"passenger", "temperature", "21"} <= words(trimmed.text), trimmed
     assert words(trimmed.text) == words(whole.text)

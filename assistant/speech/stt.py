@@ -79,6 +79,9 @@ class SpeechToText:
         self.lexicon = lexicon
         """Domain words that near-misses are mended to (see ``mend``)."""
         self._tokenizer: object | None = None
+        self._prompt_tokens: list[int] = []
+        """Whisper's decoder prompt (our words, then the start-of-transcript sequence), built at load."""
+        self._suppressed: list[int] = []
         self._model: object | None = None
         self._vad: SileroVad | None = None
         self._lock = threading.Lock()
@@ -112,8 +115,14 @@ class SpeechToText:
             raise SpeechToTextError(f"cannot load {self.model_dir}: {err}", code="stt-no-model") from err
         from faster_whisper.tokenizer import Tokenizer
 
-        self._tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,  # type: ignore[attr-defined]
-                                    task="transcribe", language=self.language)
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        tok = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,  # type: ignore[attr-defined]
+                        task="transcribe", language=self.language)
+        previous = tok.encode(" " + self.prompt.strip()) if self.prompt.strip() else []
+        self._tokenizer = tok
+        self._prompt_tokens = self._model.get_prompt(tok, previous, without_timestamps=True)  # type: ignore[attr-defined]
+        self._suppressed = get_suppressed_tokens(tok, [-1])
         self._vad = SileroVad()
 
     def _decode(self, clip: np.ndarray, *, trimmed: bool) -> tuple[str, float, float]:
@@ -123,7 +132,6 @@ class SpeechToText:
         mostly padding (whisper.cpp's ``audio_ctx``): 4-5x less encoder work for a 3 s command.
         """
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import get_suppressed_tokens
 
         model = self._model
         assert model is not None and self._tokenizer is not None
@@ -131,17 +139,15 @@ class SpeechToText:
         content = features.shape[-1]
         window = min(FULL_WINDOW, max(content + WINDOW_MARGIN, MIN_WINDOW)) if trimmed else FULL_WINDOW
         encoded = model.encode(pad_or_trim(features, window))  # type: ignore[attr-defined]
-        tok = self._tokenizer
-        previous = tok.encode(" " + self.prompt.strip()) if self.prompt.strip() else []
-        prompt = model.get_prompt(tok, previous, without_timestamps=True)  # type: ignore[attr-defined]
+        prompt = self._prompt_tokens
         seconds = len(clip) / SAMPLE_RATE
         result = model.model.generate(  # type: ignore[attr-defined]
             encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + int(12 + 8 * seconds), return_scores=True,
-            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=get_suppressed_tokens(tok, [-1]),
+            return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppressed,
         )[0]
         tokens = result.sequences_ids[0]
         logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
-        return tok.decode(tokens).strip(), float(result.no_speech_prob), float(logprob)
+        return self._tokenizer.decode(tokens).strip(), float(result.no_speech_prob), float(logprob)  # type: ignore[attr-defined]
 
     def mend(self, text: str) -> str:
         """Near-misses of the car's words mended: "Unavigate to Berlin" -> "navigate to Berlin".
