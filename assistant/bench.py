@@ -196,7 +196,9 @@ def bench_speech(settings: Settings) -> list[str]:
             subprocess.run(["sox", "-G", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
             wavs.append(wav)
 
-        async def run() -> list[dict[str, Any]]:
+        recordings = [read_audio(w) for w in wavs]
+
+        async def run() -> tuple[list[dict[str, Any]], list[float], list[float]]:
             runner = BatchRunner(runner_settings, speech=True)
             out = []
             try:
@@ -205,14 +207,14 @@ def bench_speech(settings: Settings) -> list[str]:
                 await runner.handle_line(json.dumps({"id": "warm", "audio": str(wavs[0])}))
                 for i, wav in enumerate(wavs * 2):
                     out.append(await runner.handle_line(json.dumps({"id": i, "audio": str(wav)})))
+                live = await _live_listening(runner, recordings)
+                held = await _live_listening(runner, recordings, held=True)
             finally:
                 await runner.close()
-            return out
+            return out, live, held
 
-        results = asyncio.run(run())
-        live = asyncio.run(_live_listening(runner_settings, [read_audio(w) for w in wavs]))
-        held = asyncio.run(_live_listening(runner_settings, [read_audio(w) for w in wavs], held=True))
-        durations = [len(read_audio(w)) / 16000 for w in wavs] * 2
+        results, live, held = asyncio.run(run())
+        durations = [len(r) / 16000 for r in recordings] * 2
     stt = [float(r["ms"]["stt"]) for r in results]
     rtf = [s / 1000 / d for s, d in zip(stt, durations, strict=True)]
     tts = [float(r["ms"]["tts"]) for r in results if r["ms"]["tts"] is not None]
@@ -271,7 +273,7 @@ class _PacedMicrophone:
         self._next = time.perf_counter()
 
 
-async def _live_listening(settings: Settings, recordings: list[Any], *, held: bool = False) -> list[float]:
+async def _live_listening(runner: BatchRunner, recordings: list[Any], *, held: bool = False) -> list[float]:
     """End of voice -> CAN confirmed through the live listener, fed in real time; ``held``: the
     push-to-talk button is held while speaking and let go with the last word."""
     import threading
@@ -281,10 +283,8 @@ async def _live_listening(settings: Settings, recordings: list[Any], *, held: bo
     from assistant.speech.listen import Listener
     from assistant.speech.vad import SileroVad
 
-    runner = BatchRunner(settings, speech=False)
-    stt = runner.speech_engines.stt
-    stt.load()
-    listener = Listener(stt.transcribe, end_silence_s=settings.speech.end_silence_s,
+    settings = runner.settings
+    listener = Listener(runner.speech_engines.stt.transcribe, end_silence_s=settings.speech.end_silence_s,
                         max_s=settings.speech.max_utterance_s)
     car = await open_car(settings)
     out: list[float] = []
@@ -302,7 +302,6 @@ async def _live_listening(settings: Settings, recordings: list[Any], *, held: bo
     finally:
         listener.close()
         await car.close()
-        await runner.close()
     return out
 
 
