@@ -94,11 +94,17 @@ def _zone_grounded(call: ToolCall, words: str) -> bool:
     zone = getattr(call.arguments, "zone", None) or getattr(call.arguments, "seat", None)
     if zone is None:
         return True
-    return any(re.search(rf"\b{re.escape(cue)}\b", words) for cue in _ZONE_CUES.get(str(zone), ()))
+    return _said_word(_ZONE_CUES.get(str(zone), ()), words)
 
 
 def _said_any(cues: tuple[str, ...], words: str) -> bool:
+    """Whether a word starting with one of ``cues`` was said ("charg" matches "charging")."""
     return any(re.search(rf"\b{re.escape(cue)}", words) for cue in cues)
+
+
+def _said_word(cues: tuple[str, ...], words: str) -> bool:
+    """Whether one of ``cues`` was said as a whole word ("i" must not match "in")."""
+    return any(re.search(rf"\b{re.escape(cue)}\b", words) for cue in cues)
 
 
 _CATEGORY_CUES: dict[str, tuple[str, ...]] = {
@@ -135,14 +141,15 @@ def _destination_grounded(call: ToolCall, words: str) -> bool:
         return _said_any(_CATEGORY_CUES.get(category, (category.replace("_", " "),)), words)
     if not place:
         return False
-    favourite = _FAVOURITE_CUES.get(normalize(place))
+    name = normalize(place)
+    favourite = _FAVOURITE_CUES.get(name)
     if favourite is not None:
         return _said_any(favourite, words)
     said = set(words.split())
-    own = [w for w in normalize(place).split() if w not in _GENERIC_PLACE_WORDS and len(w) > 2]
+    own = [w for w in name.split() if w not in _GENERIC_PLACE_WORDS and len(w) > 2]
     if own:
         return any(w in said for w in own)
-    return normalize(place) in words
+    return name in words
 
 
 _RELATIVE = ("up", "down", "more", "less", "bit", "little", "notch", "step", "tad", "touch", "degree", "level",
@@ -179,8 +186,7 @@ def numbers_grounded(call: ToolCall, text: str) -> bool:
         value = float(args[key])
         if any(abs(n - value) < 1e-6 or (key == "percent" and abs(n * 10 - value) < 1e-6) for n in said):
             continue
-        cues = _QUALITATIVE.get(value, ())
-        if any(re.search(rf"\b{re.escape(cue)}\b", words) for cue in cues):
+        if _said_word(_QUALITATIVE.get(value, ()), words):
             continue
         if key == "level" and not said and call.name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
             continue  # "turn on the massage": the level is the tool's default, not a claim
