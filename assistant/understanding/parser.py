@@ -9,9 +9,10 @@ it never guesses an action.
 
 from __future__ import annotations
 
+import functools
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from assistant.understanding.context import DialogueContext
@@ -402,6 +403,7 @@ def strip_polite(clause: Clause) -> Clause:
 # The parser
 # --------------------------------------------------------------------------------------------
 
+@functools.cache
 def vocabulary() -> frozenset[str]:
     """Every word (of four letters or more) that the parser's phrases contain.
 
