@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import can
+import pytest
 
 from tests.conftest import PYTHON, free_port
 from vehicle.gateway import CanGateway, CommandOutcome
@@ -130,11 +131,8 @@ def test_send_tokens_are_parsed_strictly() -> None:
     msg = parse_send("< send 301 3 2d ff ff >")
     assert msg.arbitration_id == 0x301 and bytes(msg.data) == b"\x2d\xff\xff" and not msg.is_extended_id
     for bad in ("< send 301 2 2d ff ff >", "< send zz 1 00 >", "< send 301 9 0 0 0 0 0 0 0 0 0 >", "< frob >"):
-        try:
+        with pytest.raises(ValueError):
             parse_send(bad)
-        except ValueError:
-            continue
-        raise AssertionError(f"accepted {bad!r}")
 
 
 def test_rawfilter_tokens_are_parsed_strictly() -> None:
@@ -142,11 +140,8 @@ def test_rawfilter_tokens_are_parsed_strictly() -> None:
         {"can_id": 0x401, "can_mask": 0x7FF}, {"can_id": 0x500, "can_mask": 0x700}]
     assert parse_rawfilter("< rawfilter >") == []
     for bad in ("< rawfilter 401 >", "< rawfilter zz 7FF >", "< rawfilter 401 7FF 40000000 7FF >", "< send 1 0 >"):
-        try:
+        with pytest.raises(ValueError):
             parse_rawfilter(bad)
-        except ValueError:
-            continue
-        raise AssertionError(f"accepted {bad!r}")
 
 
 def _collect(bus: can.BusABC, seconds: float) -> list[int]:

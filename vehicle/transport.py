@@ -68,7 +68,7 @@ class _SocketcandBus(SocketCanDaemonBus):  # type: ignore[misc]
         # forwards only matching frames. A stock socketcand answers with an error token that the
         # client drops, and python-can's software filter (still applied) keeps the result right.
         pairs = [f"{f['can_id']:X} {f['can_mask']:X}" for f in filters or ()]
-        self._tcp_send(f"< {RAWFILTER} {' '.join(pairs)} >" if pairs else f"< {RAWFILTER} >")
+        self._tcp_send(f"< {' '.join([RAWFILTER, *pairs])} >")
 
     def _recv_internal(self, timeout: float | None) -> tuple[can.Message | None, bool]:
         msg, filtered = super()._recv_internal(timeout)
