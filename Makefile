@@ -4,14 +4,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.carvoice-installed
-# llama-cpp-python compiles from source (~8 min here); LLaVA is not needed. pip's wheel cache
-# makes a reinstall take seconds.
-export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
+# llama-cpp-python compiles from source (~10 min here) for a portable CPU baseline (assistant/native.py);
+# `make setup LLAMA_TARGET=native` builds for this machine's own CPU instead. Each build lands in a
+# wheelhouse named after its flags (.cache/llama-wheels/), never in pip's wheel cache.
+LLAMA_TARGET ?= portable
+export LLAMA_TARGET
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test bench soak sim models system clean-venv
+.PHONY: setup run test bench soak sim models system llama native clean-venv
 
-setup: system $(STAMP) models
+setup: system $(STAMP) llama models
 
 system:
 	@bash scripts/setup-system.sh
@@ -19,8 +21,17 @@ system:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python scripts/build_llama.py
 	$(BIN)/python -m pip install -q -e ".[llm,speech,test]"
 	@touch $(STAMP)
+
+# Fast when the installed build already has LLAMA_TARGET's flags; switches builds otherwise.
+llama: $(STAMP)
+	@$(BIN)/python scripts/build_llama.py
+
+# The language model built for this machine's own CPU (a known target only; see the README).
+native:
+	@$(MAKE) setup LLAMA_TARGET=native
 
 models: $(STAMP)
 	@$(BIN)/python scripts/fetch_models.py

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages carvoice needs, only those missing (idempotent, fast when done).
 #   mosquitto        the MQTT broker the tests start on a loopback port
+#   mosquitto-clients  mosquitto_sub/mosquitto_pub, which the README uses to watch the events
 #   espeak-ng, sox   spoken test requests and audio conversion (the evaluation's --speak)
 #   libportaudio2    sounddevice's PortAudio; libasound2-plugins for ALSA's file plugin in tests
 #   libsndfile1      WAV reading
 #   systemd          systemd-analyze for the unit-file checks
 set -euo pipefail
-packages=(mosquitto espeak-ng sox libportaudio2 libsndfile1 libasound2-plugins alsa-utils systemd)
+packages=(mosquitto mosquitto-clients espeak-ng sox libportaudio2 libsndfile1 libasound2-plugins alsa-utils systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
