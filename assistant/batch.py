@@ -59,6 +59,7 @@ def error_line(request_id: Any, code: str, message: str, started: float) -> dict
         "error": {"code": code, "message": message},
         "ms": {"stt": None, "understand": None, "vehicle": None, "tts": None,
                "total": round((time.perf_counter() - started) * 1000, 2)},
+        "source": "none",
     }
 
 
@@ -89,6 +90,7 @@ class BatchRunner:
         for car, _ in self._live.values():
             await car.close()
         self._live.clear()
+        self.pipeline.understanding.close()
 
     async def handle_line(self, line: str) -> dict[str, Any]:
         """One request line -> one result line (never raises)."""

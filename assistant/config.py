@@ -6,6 +6,7 @@ override the file: ``CARVOICE_<SECTION>__<KEY>``, e.g. ``CARVOICE_VEHICLE__INTER
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -58,7 +59,23 @@ class UnderstandingConfig(_Section):
     max_tokens: int = Field(default=96, ge=16, le=512)
     """Longest model answer, in tokens."""
     model_wait_s: float = Field(default=120.0, ge=0)
-    """How long a request that needs the model waits for it to finish loading, in seconds."""
+    """How long a ``carvoice batch`` request that needs the model waits for it to start or restart, in
+    seconds (the service waits ``service.model_wait_s``)."""
+    deadline_s: float = Field(default=8.0, gt=0, le=120)
+    """Longest one model call may take; past it the model's worker process is killed and restarted
+    (``model-timeout``), in seconds."""
+    start_timeout_s: float = Field(default=180.0, gt=0, le=1800)
+    """Longest the model's worker may take to load the weights and evaluate the system prompt, in seconds."""
+    state_dir: Path | None = None
+    """Where the model's evaluated system prompt is kept so that a restart skips evaluating it again
+    (about 25 MB); None: ``$CACHE_DIRECTORY/model-state`` under systemd, else ``<checkout>/.cache/model-state``."""
+
+    def state_folder(self) -> Path:
+        """The folder in effect for ``state_dir``."""
+        if self.state_dir is not None:
+            return self.state_dir
+        cache = os.environ.get("CACHE_DIRECTORY")
+        return Path(cache.split(":")[0]) / "model-state" if cache else ROOT / ".cache" / "model-state"
 
 
 class PolicyConfigSection(_Section):
@@ -140,6 +157,9 @@ class ServiceConfig(_Section):
     """Play replies on the output device when one exists."""
     listen_timeout_s: float = Field(default=6.0, gt=0.5, le=60)
     """How long to wait for speech to start after push-to-talk, in seconds."""
+    model_wait_s: float = Field(default=1.0, ge=0, le=120)
+    """How long a request that needs the language model waits while it starts or restarts, in seconds;
+    then it is answered at once (``model-unavailable``) so the requests behind it are not held up."""
 
 
 class PlacesConfig(_Section):

@@ -40,21 +40,76 @@ def _timed(label: str, work: Callable[[], object], say: Callable[[str], None]) -
     return time.perf_counter() - started
 
 
+LLAMA_PROBE = "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())"
+
+
+def check_native(probe: str = LLAMA_PROBE) -> list[Check]:
+    """The llama.cpp build: its CPU features, and whether this CPU can run them (probed in a child)."""
+    import json
+    import subprocess
+    import sys
+
+    from assistant import native
+
+    try:
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return [Check("llama.cpp build", False, "loading the library hung for 120 s", "rebuild: make setup")]
+    stamp_file = Path(sys.prefix) / "carvoice-llama.json"
+    try:
+        stamp = json.loads(stamp_file.read_text())
+    except (OSError, ValueError):
+        stamp = {}
+    target = stamp.get("target", "unknown (not built by make setup)")
+    rebuild = "rebuild for a portable baseline: make setup LLAMA_TARGET=portable"
+    if done.returncode < 0:
+        import signal
+
+        name = signal.Signals(-done.returncode).name
+        why = "instructions this CPU lacks" if name == "SIGILL" else f"a {name}"
+        return [Check("llama.cpp build", False, f"the {target} build dies of {name} on this CPU ({why})", rebuild)]
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return [Check("llama.cpp build", False, f"llama_cpp does not load: {last}", "make setup")]
+    features = native.reported_features(done.stdout)
+    lacking = native.unsupported(features, native.cpu_flags())
+    listed = " ".join(sorted(features)) or "none"
+    if lacking:
+        return [Check("llama.cpp build", False, f"{target} build with {listed}; this CPU lacks {' '.join(lacking)}",
+                      rebuild)]
+    problems = native.portable_problems(features) if target == "portable" else []
+    if problems:
+        return [Check("llama.cpp build", False, f"said to be portable but {'; '.join(problems)}", rebuild)]
+    return [Check("llama.cpp build", True, f"{target} ({native.machine()}): {listed}")]
+
+
 def check_models(s: Settings, load: bool, say: Callable[[str], None]) -> list[Check]:
     out: list[Check] = []
     u = s.understanding
     if u.mode != "parser-only":
+        out += check_native()
         if not u.model_path.exists():
             out.append(Check("language model", False, f"{u.model_path} is missing", "run: make models"))
         elif load:
-            from assistant.understanding.model import ModelSettings, ModelUnderstanding
+            from assistant.errors import ModelError
+            from assistant.runtime import model_settings
+            from assistant.understanding.model import ModelClient
 
-            model = ModelUnderstanding(ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens))
+            model = ModelClient(model_settings(s))
+
+            def start() -> None:
+                if not model.start().wait(u.start_timeout_s):
+                    raise ModelError(f"not ready after {u.start_timeout_s:.0f} s: {model.status.detail}")
+
             try:
-                secs = _timed(u.model_path.name, model.load, say)
-                out.append(Check("language model", True, f"{u.model_path.name} loaded, grammar compiled ({secs:.1f} s)"))
+                secs = _timed(u.model_path.name, start, say)
+                model.understand("turn on the air conditioning", "driver")
+                out.append(Check("language model", True, f"{u.model_path.name} ready in its worker process "
+                                 f"(pid {model.status.pid}), grammar compiled ({secs:.1f} s)"))
             except Exception as err:  # noqa: BLE001 - report any failure to load
-                out.append(Check("language model", False, str(err), "reinstall llama-cpp-python or run: make models"))
+                out.append(Check("language model", False, str(err), "run: make setup; make models"))
+            finally:
+                model.close()
         else:
             out.append(Check("language model", True, f"{u.model_path} present ({u.model_path.stat().st_size / 1e9:.2f} GB)"))
     sp = s.speech
@@ -152,7 +207,35 @@ def check_broker(s: Settings) -> list[Check]:
             return Check("MQTT broker", False, f"{m.host}:{m.port}: {why}", fix)
         return Check("MQTT broker", True, f"{m.host}:{m.port} accepted the connection")
 
-    return [asyncio.run(probe())]
+    async def service_model() -> Check | None:
+        """The running service's own word on its model (the retained ``status/model``), if it said any."""
+        m = _mqtt_settings(s)
+        from assistant.mqtt import MqttLink
+
+        client = MqttLink(m, dict, lambda n, c: asyncio.sleep(0))._client_for(m)
+        try:
+            async with asyncio.timeout(3), client:
+                await client.subscribe(f"{m.base}/status/model", qos=1)
+                async for message in client.messages:
+                    import json
+
+                    raw = message.payload
+                    status = json.loads(bytes(raw) if isinstance(raw, (bytes, bytearray)) else str(raw))
+                    state = status.get("state")
+                    detail = status.get("detail") or ""
+                    ok = state in ("ready", "off")
+                    return Check("service's model", ok, f"{state}" + (f": {detail}" if detail else "")
+                                 + (f" (last error {status['last_error']})" if status.get("last_error") else ""),
+                                 "" if ok else "the service restarts it by itself; see: journalctl -u carvoice")
+        except (aiomqtt.MqttError, TimeoutError, OSError, ValueError):
+            return None
+        return None
+
+    first = asyncio.run(probe())
+    if not first.ok:
+        return [first]
+    model = asyncio.run(service_model())
+    return [first] + ([model] if model is not None else [])
 
 
 def run_doctor(config: Path | None, *, load: bool, say: Callable[[str], None]) -> int:

@@ -95,6 +95,7 @@ class MqttLink:
         self.stats = MqttStats()
         self._stopping = False
         self.last_error: str | None = None
+        self._statuses: dict[str, bytes] = {}
 
     # -- publishing (never blocks the caller) ---------------------------------------------------
     def publish_event(self, event: Event) -> None:
@@ -105,6 +106,13 @@ class MqttLink:
         """Queue a retained state update (skipped while disconnected: the reconnect republishes all)."""
         if self.connected.is_set():
             self._enqueue(f"{self.settings.base}/state/{path}", json.dumps(value).encode(), True)
+
+    def publish_status(self, component: str, status: dict[str, Any]) -> None:
+        """Queue a component's retained status (``<base>/status/<component>``), republished on reconnect."""
+        payload = json.dumps(status).encode()
+        self._statuses[component] = payload
+        if self.connected.is_set():
+            self._enqueue(f"{self.settings.base}/status/{component}", payload, True)
 
     def _enqueue(self, topic: str, payload: bytes, retain: bool) -> None:
         while True:
@@ -129,6 +137,8 @@ class MqttLink:
                     for path, value in self._snapshot().items():
                         await client.publish(f"{s.base}/state/{path}", json.dumps(value).encode(), qos=1, retain=True)
                         self.stats.state_messages += 1
+                    for component, payload in list(self._statuses.items()):
+                        await client.publish(f"{s.base}/status/{component}", payload, qos=1, retain=True)
                     # "online" last: a screen that sees it may send commands and read complete state
                     await client.publish(f"{s.base}/status", b"online", qos=1, retain=True)
                     self.stats.connects += 1

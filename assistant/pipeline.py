@@ -43,7 +43,7 @@ class InteractionResult:
     steps: list[Step] = field(default_factory=list)
 
     def as_line(self) -> dict[str, Any]:
-        """The contract's fields."""
+        """The contract's fields, and ``source`` (which path understood the request: parser, model, none)."""
         return {
             "transcript": self.transcript,
             "calls": [c.dump() for c in self.calls],
@@ -51,6 +51,7 @@ class InteractionResult:
             "reply": self.reply,
             "error": self.error,
             "ms": {k: (round(v, 2) if isinstance(v, float) else v) for k, v in self.ms.items()},
+            "source": str(self.source),
         }
 
 
@@ -101,7 +102,7 @@ class Pipeline:
                     elif path in to_send:
                         to_send.pop(path)
         results: dict[str, CommandResult] = {}
-        error: dict[str, str] | None = None
+        error: dict[str, str] | None = understood.error
         if to_send:
             try:
                 for result in await gateway.command(to_send):

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +16,10 @@ import can
 from assistant.config import Settings
 from assistant.places import Places
 from assistant.policy import Policy, PolicyConfig
-from assistant.understanding.model import ModelSettings, ModelUnderstanding
+from assistant.understanding.model import ModelClient, ModelSettings
 from assistant.understanding.parser import RuleParser
 from assistant.understanding.understand import Mode, Understanding
+from assistant.workers import WorkerStatus
 from vehicle.gateway import CanGateway
 from vehicle.signals import VssValue
 from vehicle.sim import VehicleSimulator
@@ -85,20 +86,22 @@ def build_policy(settings: Settings, places: Places) -> Policy:
     return Policy(places, PolicyConfig(seat_speed_limit_kmh=settings.policy.seat_speed_limit_kmh))
 
 
-def build_understanding(settings: Settings, *, load_model: bool = True) -> Understanding:
-    """Parser and (unless parser-only) the model, which loads in a background thread."""
+def model_settings(settings: Settings) -> ModelSettings:
+    """The model's settings from the configuration."""
+    u = settings.understanding
+    return ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens, u.deadline_s, u.start_timeout_s,
+                         u.state_folder())
+
+
+def build_understanding(settings: Settings, *, load_model: bool = True, model_wait: float | None = None,
+                        on_model_status: Callable[[WorkerStatus], None] | None = None) -> Understanding:
+    """Parser and (unless parser-only) the model, whose worker process starts in the background."""
     u = settings.understanding
     mode = Mode(u.mode)
     model = None
     if mode is not Mode.PARSER_ONLY and load_model:
-        model = ModelUnderstanding(ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens))
-
-        def load() -> None:
-            with contextlib.suppress(Exception):  # the error is kept and raised to whoever waits for the model
-                model.load()
-
-        threading.Thread(target=load, name="model-load", daemon=True).start()
-    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s)
+        model = ModelClient(model_settings(settings), on_status=on_model_status).start()
+    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s if model_wait is None else model_wait)
 
 
 class SpeechEngines:

@@ -42,6 +42,7 @@ from assistant.mqtt import MqttLink, MqttSettings
 from assistant.pipeline import InteractionResult, Pipeline, Session
 from assistant.runtime import Car, SpeechEngines, build_places, build_policy, build_understanding, open_car
 from assistant.sdnotify import notify, watchdog_interval
+from assistant.workers import WorkerStatus
 from vehicle.signals import PUSH_TO_TALK
 from vehicle.state import StateChange
 
@@ -91,6 +92,7 @@ class AssistantService:
         self._ptt_released = threading.Event()
         self.ready = asyncio.Event()
         self.handled = 0
+        self.model_status: dict[str, Any] | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -101,13 +103,20 @@ class AssistantService:
                 loop.add_signal_handler(sig, self.stop)
         s = self.settings
         places = build_places(s)
-        self.pipeline = Pipeline(build_understanding(s), build_policy(s, places))
+
+        def model_status(status: WorkerStatus) -> None:  # called from the model's supervisor thread
+            with contextlib.suppress(RuntimeError):  # the loop may be closing
+                loop.call_soon_threadsafe(self._publish_model_status, status.as_dict())
+
+        self.pipeline = Pipeline(build_understanding(s, model_wait=s.service.model_wait_s,
+                                                     on_model_status=model_status), build_policy(s, places))
         self.car = await open_car(s)
         self.session = Session(self.car.gateway)
         self.car.gateway.state.subscribe(self._on_state_change)
         tasks = [asyncio.create_task(self._serve_requests(), name="interactions")]
         if s.mqtt.enabled:
             self.mqtt = MqttLink(_mqtt_settings(s), self.car.gateway.state.snapshot, self._on_command)
+            self.mqtt.publish_status("model", self.model_status or {"state": "off"})
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt"))
         if s.service.console and self._console_in is not None:
             tasks.append(asyncio.create_task(self._read_console(), name="console"))
@@ -138,6 +147,7 @@ class AssistantService:
                 self._microphone.stop()
             if self._listener is not None:
                 self._listener.close()
+            self.pipeline.understanding.close()
             await self.car.close()
 
     def stop(self) -> None:
@@ -332,6 +342,11 @@ class AssistantService:
                 _LOG.warning("microphone unavailable: %s", err)
 
     # -- outputs -------------------------------------------------------------------------------
+    def _publish_model_status(self, status: dict[str, Any]) -> None:
+        self.model_status = status
+        if self.mqtt is not None:
+            self.mqtt.publish_status("model", status)
+
     def _event(self, event: Event) -> None:
         _LOG.debug("event %s", event.model_dump_json())
         if self.mqtt is not None:

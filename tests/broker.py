@@ -18,6 +18,7 @@ topic readwrite carvoice/#
 
 user screen
 topic read carvoice/+/status
+topic read carvoice/+/status/#
 topic read carvoice/+/state/#
 topic read carvoice/+/event/#
 topic write carvoice/+/command/#

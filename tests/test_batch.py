@@ -18,7 +18,9 @@ def run(lines: list[str]) -> tuple[int, list[dict], str]:
 def test_result_lines_follow_the_contract() -> None:
     rc, [r], _ = run([json.dumps({"id": {"any": "json"}, "text": "set the temperature to 22 degrees"})])
     assert rc == 0
-    assert set(r) == {"id", "transcript", "calls", "changes", "reply", "error", "ms"}
+    # the contract's keys, and our own "source" (parser, model, none)
+    assert set(r) == {"id", "transcript", "calls", "changes", "reply", "error", "ms", "source"}
+    assert r["source"] == "parser"
     assert r["id"] == {"any": "json"} and r["transcript"] is None and r["error"] is None
     assert r["calls"] == [{"name": "set_temperature", "arguments": {"celsius": 22.0}}]
     assert r["changes"] == {"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 22.0}

@@ -32,7 +32,7 @@ from assistant.understanding.tools import answer_schema, parse_answer
 from tests.conftest import ROOT, car
 from vehicle.signals import default_catalog
 
-CONTRACT = {"id", "transcript", "calls", "changes", "reply", "error", "ms"}
+CONTRACT = {"id", "transcript", "calls", "changes", "reply", "error", "ms", "source"}  # the contract's, and ours
 CAT = default_catalog()
 
 

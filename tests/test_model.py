@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 
 import pytest
 from pydantic import ValidationError
 
 from assistant.config import load_settings
-from assistant.understanding.model import ModelSettings, ModelUnderstanding, build_grammar, grammar_text
+from assistant.runtime import model_settings
+from assistant.understanding.model import ModelClient, build_grammar, grammar_text
 from assistant.understanding.tools import TOOLS, answer_schema, parse_answer
 
 
@@ -35,17 +38,20 @@ def test_answers_outside_the_schema_are_rejected(answer: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def model() -> ModelUnderstanding:
-    u = load_settings(None).understanding
-    m = ModelUnderstanding(ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens))
-    m.load()
-    return m
+def model() -> Iterator[ModelClient]:
+    m = ModelClient(model_settings(load_settings(None))).start()
+    try:
+        assert m.wait(240), m.status
+        yield m
+    finally:
+        m.close()
 
 
 @pytest.mark.slow
-def test_the_bundled_model_answers_with_valid_tool_calls(model: ModelUnderstanding) -> None:
+def test_the_bundled_model_answers_with_valid_tool_calls(model: ModelClient) -> None:
     assert [c.dump() for c in model.understand("open my window", "driver")] == [
         {"name": "set_window", "arguments": {"percent_open": 100}}]
     [call] = model.understand("navigate to Hamburg", "driver")
     assert call.name == "navigate" and call.arguments.place == "Hamburg"  # type: ignore[attr-defined]
-    assert model.load_seconds and model.tokens_per_second and model.tokens_per_second > 1
+    assert model.status.ready_seconds and model.tokens_per_second and model.tokens_per_second > 1
+    assert model.status.pid is not None and model.status.pid != os.getpid()  # llama.cpp runs in its own process

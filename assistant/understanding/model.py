@@ -1,12 +1,16 @@
-"""The local language model fallback: llama-cpp-python, decoding constrained by the tools' grammar.
+"""The local language model fallback: llama.cpp in its own process, decoding constrained by the tools' grammar.
 
 Lessons measured on this machine and applied here:
-- the grammar is built at start-up from the tool schemas and checked: llama-cpp-python turns
-  a schema it cannot convert into "any JSON" without a word, so loading fails loudly instead;
+- llama.cpp runs in a supervised worker process (``assistant/workers.py``,
+  ``model_worker.py``): a segfault, an out-of-memory kill or a hang past the call's deadline
+  costs the request it was serving (``model-crashed`` / ``model-timeout``), not the assistant;
+  the worker is restarted with backoff and warmed up before it serves again;
+- the grammar is built from the tool schemas and checked in the worker: llama-cpp-python turns
+  a schema it cannot convert into "any JSON" without a word, so the start fails loudly instead;
 - a ``reply_only`` outcome is part of the grammar, or the model must pick some tool;
 - numeric bounds are kept out of the grammar (they would coerce "95 degrees" into a legal
-  but wrong value) and enforced by pydantic and the policy after decoding;
-- one warm ``Llama`` with a fixed system prompt evaluated once at load, so a request costs
+  but wrong value) and enforced by pydantic and the policy after decoding, in this process;
+- one warm model with a fixed system prompt evaluated once at start, so a request costs
   only its own tokens; ``OMP_WAIT_POLICY=PASSIVE`` so two threads do not spin.
 """
 
@@ -14,15 +18,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from assistant.errors import ModelError
 from assistant.understanding.tools import TOOLS, ToolCall, answer_schema, parse_answer
+from assistant.workers import SupervisedWorker, WorkerCrashed, WorkerError, WorkerState, WorkerStatus, WorkerTimeout
 
 _LOG = logging.getLogger(__name__)
 
@@ -71,119 +74,117 @@ class ModelSettings:
     """Context window, in tokens."""
     max_tokens: int = 96
     """Longest answer, in tokens."""
+    deadline_s: float = 8.0
+    """Longest a call may take before the worker is killed and restarted, in seconds."""
+    start_timeout_s: float = 180.0
+    """Longest a start (weights, grammar, system prompt) may take, in seconds."""
+    state_dir: Path | None = None
+    """Where the evaluated system prompt is kept between starts (None: evaluate it at every start)."""
 
 
-class ModelUnderstanding:
-    """A warm llama.cpp model that answers only with grammar-constrained tool calls."""
+@dataclass
+class CallStats:
+    """What the last model call cost."""
 
-    def __init__(self, settings: ModelSettings) -> None:
+    ms: float
+    prompt_tokens: int
+    completion_tokens: int
+
+
+_ERROR_CODES = {WorkerCrashed: "model-crashed", WorkerTimeout: "model-timeout"}
+
+
+class ModelClient:
+    """The language model as a supervised worker process, answering only with grammar-constrained tool calls."""
+
+    def __init__(self, settings: ModelSettings, *, on_status: Callable[[WorkerStatus], None] | None = None) -> None:
         self.settings = settings
-        self._llm: Any = None
-        self._grammar: Any = None
-        self._lock = threading.Lock()
-        self._loaded = threading.Event()
-        self._load_error: BaseException | None = None
-        self.load_seconds: float | None = None
+        self._on_status = on_status
+        self.worker: SupervisedWorker | None = None
+        self.last: CallStats | None = None
         self.tokens_per_second: float | None = None
 
-    # -- loading -------------------------------------------------------------------------------
-    def load(self) -> None:
-        """Load the weights, compile and check the grammar, evaluate the system prompt (blocking)."""
-        try:
-            self._load()
-        except BaseException as err:
-            self._load_error = err
-            raise
-        finally:
-            self._loaded.set()
-
-    def _load(self) -> None:
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    def start(self) -> ModelClient:
+        """Start the worker in the background; ``wait`` blocks until it is warm."""
         if not self.settings.path.exists():
             raise ModelError(f"model file {self.settings.path} is missing (run: make models)", code="model-missing")
-        try:
-            from llama_cpp import Llama, LlamaGrammar
-        except ImportError as err:
-            raise ModelError("llama-cpp-python is not installed (pip install 'carvoice[llm]')") from err
-        started = time.perf_counter()
-        logging.getLogger("llama-cpp-python").setLevel(logging.ERROR)
-        self._grammar = build_grammar(LlamaGrammar)
-        # verbose=False makes llama-cpp-python point file descriptors 1 and 2 at /dev/null while it loads,
-        # which silences every other thread's output meanwhile (console replies, bench tables). Keep the
-        # descriptors and quiet llama.cpp through its own log level instead.
-        import llama_cpp.llama as llama_module
+        s = self.settings
+        init = {"model": str(s.path), "threads": s.threads, "context": s.context,
+                "schema": json.dumps(answer_schema(with_ranges=False)), "require": [*TOOLS, "calls"],
+                "warm": self._messages("turn on the air conditioning", "driver"),
+                "state_dir": str(s.state_dir) if s.state_dir else None}
+        self.worker = SupervisedWorker("model", "assistant.understanding.model_worker", init,
+                                       start_timeout=s.start_timeout_s, deadline=s.deadline_s,
+                                       env={"OMP_WAIT_POLICY": "PASSIVE"}, on_status=self._on_status).start()
+        return self
 
-        quiet = llama_module.set_verbose
-        llama_module.set_verbose = lambda _verbose: quiet(False)
-        try:
-            self._llm = Llama(
-                model_path=str(self.settings.path), n_ctx=self.settings.context, n_threads=self.settings.threads,
-                n_batch=512, verbose=True,
-            )
-        except (ValueError, RuntimeError, OSError) as err:
-            raise ModelError(f"cannot load {self.settings.path}: {err}", code="model-load") from err
-        finally:
-            llama_module.set_verbose = quiet
-        self._llm.verbose = False  # no timing report after each completion
-        # evaluate the fixed prefix once; later requests reuse it and evaluate only their own tokens
-        self._complete("turn on the air conditioning", "driver")
-        self.load_seconds = time.perf_counter() - started
-        _LOG.info("model %s ready in %.1f s", self.settings.path.name, self.load_seconds)
+    @property
+    def status(self) -> WorkerStatus:
+        return self.worker.status if self.worker is not None else WorkerStatus(WorkerState.STOPPED)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait until loading finished; raises the load error, returns False on timeout."""
-        if not self._loaded.wait(timeout):
-            return False
-        if self._load_error is not None:
-            raise ModelError(f"model failed to load: {self._load_error}") from self._load_error
-        return True
+        """Whether the model is ready, waiting up to ``timeout``; raises ModelError when it cannot start."""
+        if self.worker is None:
+            raise ModelError("the model was not started", code="model-unavailable")
+        if self.worker.wait(timeout):
+            return True
+        if self.worker.status.state is WorkerState.FAILED:
+            raise ModelError(f"the model failed to start: {self.worker.status.detail}", code="model-load")
+        return False
 
     @property
     def ready(self) -> bool:
-        """Whether the model is loaded and usable."""
-        return self._loaded.is_set() and self._load_error is None and self._llm is not None
+        """Whether the model is warm and serving."""
+        return self.worker is not None and self.worker.ready
+
+    def close(self) -> None:
+        """Stop the worker."""
+        if self.worker is not None:
+            self.worker.stop()
 
     # -- answering -----------------------------------------------------------------------------
-    def understand(self, text: str, speaker: str) -> list[ToolCall]:
-        """Tool calls for ``text`` (blocking; run it off the event loop). Raises ValidationError."""
-        if not self.ready:
-            raise ModelError("model is not loaded")
-        raw = self._complete(text, speaker)
+    def understand(self, text: str, speaker: str, *, wait: float = 0.0) -> list[ToolCall]:
+        """Tool calls for ``text`` (blocking; run it off the event loop). Raises ModelError, ValidationError."""
+        raw = self.raw_answer(text, speaker, wait=wait)
         _LOG.debug("model answered %s", raw)
         return parse_answer(raw)
 
-    def raw_answer(self, text: str, speaker: str) -> str:
-        """The model's constrained JSON for ``text``, unvalidated (for tests of the grammar)."""
-        return self._complete(text, speaker)
+    def raw_answer(self, text: str, speaker: str, *, wait: float = 0.0) -> str:
+        """The model's constrained answer for ``text``, unvalidated."""
+        if self.worker is None:
+            raise ModelError("the model was not started", code="model-unavailable")
+        try:
+            header, _ = self.worker.call("complete", {"messages": self._messages(text, speaker),
+                                                      "max_tokens": self.settings.max_tokens}, wait=wait)
+        except WorkerError as err:
+            code = next((c for t, c in _ERROR_CODES.items() if isinstance(err, t)), "model-unavailable")
+            raise ModelError(str(err), code=code) from err
+        self.last = CallStats(float(header.get("ms", 0.0)), int(header.get("prompt_tokens", 0)),
+                              int(header.get("completion_tokens", 0)))
+        if self.last.completion_tokens and self.last.ms > 0:
+            self.tokens_per_second = self.last.completion_tokens / (self.last.ms / 1000)
+        return str(header.get("text", ""))
 
-    def _complete(self, text: str, speaker: str) -> str:
+    @staticmethod
+    def _messages(text: str, speaker: str) -> list[dict[str, str]]:
         user = text.strip()[:400] or "(silence)"
         if speaker != "driver":
             user = f"[{speaker} seat] {user}"
-        with self._lock:
-            started = time.perf_counter()
-            out = self._llm.create_chat_completion(
-                messages=[{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}],
-                grammar=self._grammar, max_tokens=self.settings.max_tokens, temperature=0.0,
-            )
-            elapsed = time.perf_counter() - started
-        tokens = int(out.get("usage", {}).get("completion_tokens", 0))
-        if tokens and elapsed > 0:
-            self.tokens_per_second = tokens / elapsed
-        return str(out["choices"][0]["message"]["content"] or "")
+        return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def build_grammar(grammar_type: Any) -> Any:
-    """Compile the tools' answer schema to a GBNF grammar, failing loudly if anything is lost."""
-    schema = json.dumps(answer_schema(with_ranges=False))
+def build_grammar(grammar_type: Any, schema_json: str | None = None, require: list[str] | None = None) -> Any:
+    """Compile an answer schema (default: the tools') to a GBNF grammar, failing loudly if anything is lost."""
+    schema = schema_json or json.dumps(answer_schema(with_ranges=False))
+    require = require if require is not None else [*TOOLS, "calls"]
     try:
         grammar = grammar_type.from_json_schema(schema, verbose=False)
     except (ValueError, RuntimeError) as err:
         raise ModelError(f"the tools' schema does not compile to a grammar: {err}", code="grammar") from err
     source = grammar_text(schema)
-    missing = [name for name in TOOLS if name not in source]
-    if missing or "calls" not in source:
-        raise ModelError(f"grammar lost tools {missing}: llama.cpp fell back to free JSON", code="grammar")
+    missing = [word for word in require if word not in source]
+    if missing:
+        raise ModelError(f"grammar lost {missing}: llama.cpp fell back to free JSON", code="grammar")
     _LOG.debug("grammar: %d rules", source.count("::="))
     return grammar
 

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from assistant.errors import ModelError
 from assistant.understanding.context import DialogueContext
 from assistant.understanding.grounding import grounded, numbers_grounded
-from assistant.understanding.model import ModelUnderstanding
+from assistant.understanding.model import ModelClient
 from assistant.policy import _level_of
 from assistant.understanding.parser import RawCall, RuleParser, _zone_key
 from assistant.understanding.tools import FAN_LEVELS, LEVELS, TOOLS, ToolCall, make_call
@@ -61,6 +61,12 @@ class Understood:
     """Time spent understanding, in milliseconds."""
     note: str = ""
     """Why the parser deferred, for logs."""
+    error: dict[str, str] | None = None
+    """A coded failure of the stage (``model-crashed``, ``model-timeout``, ``model-unavailable``)."""
+
+
+MODEL_FAILED = "I couldn't work that out, please say it another way."
+"""What the assistant says when the model crashed, hung or is not available for a request."""
 
 
 def range_reason(name: str, loc: tuple[Any, ...]) -> str:
@@ -119,12 +125,17 @@ def validate(raw: list[RawCall]) -> tuple[list[ToolCall], list[str]]:
 class Understanding:
     """Parser first; the model for the rest (or for everything, in model-only mode)."""
 
-    def __init__(self, parser: RuleParser, model: ModelUnderstanding | None, mode: Mode = Mode.PARSER_FIRST,
+    def __init__(self, parser: RuleParser, model: ModelClient | None, mode: Mode = Mode.PARSER_FIRST,
                  *, model_wait: float = 120.0) -> None:
         self.parser = parser
         self.model = model
         self.mode = mode
         self.model_wait = model_wait
+
+    def close(self) -> None:
+        """Stop the model's worker process, if any."""
+        if self.model is not None:
+            self.model.close()
 
     async def understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
         """Understand one request (the model, when needed, runs off the event loop)."""
@@ -157,12 +168,10 @@ class Understanding:
     async def _ask_model(self, text: str, speaker: str, note: str) -> Understood:
         assert self.model is not None
         try:
-            # poll rather than block a thread: a shutdown must not wait for the model to finish loading
+            # poll rather than block a thread: a shutdown must not wait for the model to (re)start
             deadline = time.monotonic() + self.model_wait
             while not self.model.wait(0) and time.monotonic() < deadline:
                 await asyncio.sleep(0.1)
-            if not self.model.wait(0):
-                raise ModelError("the language model is still loading")
             calls = await asyncio.to_thread(self.model.understand, text, speaker)
         except ValidationError as err:
             bound = [e for e in err.errors() if e["type"] in ("less_than_equal", "greater_than_equal")]
@@ -173,8 +182,9 @@ class Understanding:
             _LOG.warning("model answer failed validation: %s", err.errors()[:1])
             return Understood([make_call("reply_only", {"reason": "unclear"})], [], Source.MODEL, note=note)
         except ModelError as err:
-            _LOG.warning("model unavailable: %s", err)
-            return Understood([make_call("reply_only", {"reason": "unclear"})], [], Source.NONE, note=str(err))
+            _LOG.warning("model unavailable for %r: %s (%s)", text, err, err.code)
+            return Understood([], [MODEL_FAILED], Source.NONE, note=str(err),
+                              error={"code": err.code, "message": str(err)})
         kept = [c for c in calls if grounded(c, text) and numbers_grounded(c, text)]
         if len(kept) < len(calls):
             _LOG.info("dropped model calls not grounded in the request: %s",
