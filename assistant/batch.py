@@ -16,6 +16,7 @@ from typing import Any, Literal, TextIO
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from assistant.config import Settings
+from assistant.domain import Seat
 from assistant.pipeline import InteractionResult, Pipeline, Session
 from assistant.errors import CarvoiceError
 from assistant.runtime import Car, SpeechEngines, build_places, build_policy, build_understanding, open_car
@@ -41,7 +42,7 @@ class BatchRequest(BaseModel):
     id: Any = None
     text: str | None = None
     audio: str | None = None
-    seat: Literal["driver", "passenger", "rear-left", "rear-right"] = "driver"
+    seat: Seat = "driver"
     session: str | None = None
     init: dict[str, Any] | None = None
 

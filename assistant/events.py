@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Seat = Literal["driver", "passenger", "rear-left", "rear-right"]
+from assistant.domain import Seat  # noqa: E402 - re-exported: the events' seat is the cabin's
 
 
 class EventType(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 from assistant.policy import Policy, Step
 from assistant.replies import already_reply, outcome_reply, query_reply, reply_only, success_reply
 from assistant.understanding.context import DialogueContext, Executed
-from assistant.understanding.tools import ToolCall
+from assistant.understanding.tools import ACTING_TOOLS, ToolCall
 from assistant.understanding.understand import Source, Understanding
 from vehicle.errors import VehicleError
 from vehicle.gateway import CanGateway, CommandOutcome, CommandResult
@@ -128,11 +128,15 @@ class Pipeline:
             r = failed[0]
             code = "ecu-timeout" if r.outcome in (CommandOutcome.TIMED_OUT, CommandOutcome.UNREACHABLE) else "ecu-rejected"
             error = {"code": code, "message": outcome_reply(steps[0], [r]) or code}
-        session.context.remember(executed, speaker)
+        tried = [Executed(c.name, None, c.arguments.model_dump(exclude_none=True)) for c in understood.calls
+                 if c.name in ACTING_TOOLS]
+        session.context.remember(executed, speaker, tried)
 
         after = gateway.state.snapshot()
         actuators = set(gateway.catalog.actuators) | {DESTINATION_NAME}
         changes = {p: v for p, v in diff(before, after).items() if p in actuators}
+        if understood.say:
+            sentences.append(understood.say)
         reply = " ".join(s for s in sentences if s) or "Okay."
         total = (time.perf_counter() - started) * 1000
         return InteractionResult(

@@ -71,7 +71,7 @@ class Places:
 
     def resolve(self, spoken: str) -> Place | None:
         """The place a spoken name means, or None."""
-        key = fold(spoken).strip()
+        key = _spoken(spoken)
         key = _ALIASES.get(key, key)
         for prefix in ("the city of ", "city of ", "downtown ", "the center of ", "the centre of "):
             if key.startswith(prefix):
@@ -114,6 +114,11 @@ class Places:
             return self._cities
 
 
+def _spoken(name: str) -> str:
+    """A place name as the normaliser writes what was said ("Garmisch-Partenkirchen" -> "garmisch partenkirchen")."""
+    return " ".join(fold(name).replace("-", " ").replace("'", "").split())
+
+
 def _load_cities() -> dict[str, tuple[int, Place]]:
     index: dict[str, tuple[int, Place]] = {}
     try:
@@ -127,11 +132,12 @@ def _load_cities() -> dict[str, tuple[int, Place]]:
             continue
         place = Place(city["name"], float(city["latitude"]), float(city["longitude"]), "city")
         pop = int(city["population"])
-        names = {fold(city["name"])}
-        names.update(fold(n) for n in city.get("alternatenames", ()) if n.isascii() and len(n) > 2)
+        official = _spoken(city["name"])
+        names = {official}
+        names.update(_spoken(n) for n in city.get("alternatenames", ()) if n.isascii() and len(n) > 2)
         for n in names:
             # an official name beats an alternate one; then the larger city
-            rank = pop * (10 if n == fold(city["name"]) else 1)
+            rank = pop * (10 if n == official else 1)
             if n not in index or index[n][0] < rank:
                 index[n] = (rank, place)
     _LOG.info("gazetteer: %d names", len(index))

@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.domain import GROUPS, LEVEL_PERCENT, LEVELS, SEATS, STATION
+from assistant.domain import SIDE as SEAT
+from assistant.domain import level_of as _level_of
 from assistant.places import Place, Places
 from assistant.understanding.context import Executed
-from assistant.understanding.tools import LEVELS, ToolCall
+from assistant.understanding.tools import ToolCall
 from vehicle.signals import (
     CHILD_LOCK,
     DESTINATION_LATITUDE,
@@ -34,14 +37,6 @@ from vehicle.signals import (
     default_catalog,
 )
 
-SEATS = ("driver", "passenger", "rear-left", "rear-right")
-"""Speaker seats, which are also the names of zones, seats and windows."""
-
-GROUPS = {"front": ("driver", "passenger"), "rear": ("rear-left", "rear-right"), "all": SEATS}
-STATION = {"driver": "Row1.Driver", "passenger": "Row1.Passenger", "rear-left": "Row2.Driver", "rear-right": "Row2.Passenger"}
-SEAT = {"driver": "Row1.DriverSide", "passenger": "Row1.PassengerSide", "rear-left": "Row2.DriverSide",
-        "rear-right": "Row2.PassengerSide"}
-LEVEL_PERCENT = {0: 0, 1: 33, 2: 67, 3: 100}
 FEATURE_PATH = {
     "air_conditioning": f"{HVAC}.IsAirConditioningActive",
     "recirculation": f"{HVAC}.IsRecirculationActive",
@@ -309,6 +304,3 @@ def _sign(delta: float | None) -> int:
         return 0
     return 1 if delta > 0 else -1
 
-
-def _level_of(percent: int) -> int:
-    return min(LEVEL_PERCENT, key=lambda lvl: abs(LEVEL_PERCENT[lvl] - percent))

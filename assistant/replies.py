@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assistant.policy import FEATURE_PATH, Step, _level_of
+from assistant.domain import SIDE, STATION
+from assistant.domain import level_of as _level_of
+from assistant.policy import FEATURE_PATH, Step
 from vehicle.gateway import CommandOutcome, CommandResult
 from vehicle.signals import (
     AMBIENT,
@@ -131,10 +133,8 @@ def query_reply(step: Step, speaker: str, state: Mapping[str, VssValue]) -> str:
     zone = getattr(args, "zone", None) or speaker
     if zone in ("front", "rear", "all"):
         zone = {"front": "driver", "rear": "rear-left", "all": "driver"}[zone]
-    station = {"driver": "Row1.Driver", "passenger": "Row1.Passenger", "rear-left": "Row2.Driver",
-               "rear-right": "Row2.Passenger"}[zone]
-    seat = {"driver": "Row1.DriverSide", "passenger": "Row1.PassengerSide", "rear-left": "Row2.DriverSide",
-            "rear-right": "Row2.PassengerSide"}[zone]
+    station = STATION[zone]
+    seat = SIDE[zone]
     if topic == "temperature":
         return f"{_cap(ZONE_NAMES[zone])} is set to {_num(state[f'{HVAC}.Station.{station}.Temperature'])} degrees."
     if topic == "outside_temperature":

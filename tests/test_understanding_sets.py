@@ -1,4 +1,10 @@
-"""Whole requests through the real batch runner (parser path), scored with the shared scorer."""
+"""Whole requests through the real batch runner (parser path), scored with the shared scorer.
+
+Our own paraphrase sets, written by people who never read the parser (``tests/data``,
+``tests/data/fresh``; ``heldout_c`` is only ever scored in aggregate): the parser alone must
+get at least 97 % of each right and must never do what nobody asked for. Deferring a
+request (to the model or with a question back) counts as a miss here, never as a wrong action.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,31 @@ import pytest
 from tests.conftest import ROOT, SHARED
 from tests.evalkit import load_cases, run_cases, unsafe
 
-OWN_SETS = ["paraphrases.jsonl", "paraphrases_b.jsonl"]
+DATA = ROOT / "tests" / "data"
+OWN_SETS = sorted([DATA / "paraphrases.jsonl", DATA / "paraphrases_b.jsonl", *(DATA / "fresh").glob("*.jsonl")])
 
 
-@pytest.mark.parametrize("name", OWN_SETS)
-def test_our_paraphrase_sets_pass_in_full(name: str) -> None:
-    outcomes = run_cases(load_cases(ROOT / "tests" / "data" / name))
-    failures = [f"{c['id']} {c['text']!r}: {why} | {r.get('reply')!r}" for c, r, why in outcomes if why]
-    assert not failures, "\n".join(failures)
-    assert not unsafe(outcomes)
+def wrong(outcomes: list) -> list[str]:
+    """Cases where the car did something it was not asked to (the shared scorer's wrong actions)."""
+    from tests.evalkit import scorer
+
+    judge = scorer().wrong_action
+    return [c["id"] for c, r, _ in outcomes if judge(c, r)]
 
 
-def test_dev_set_reaches_95_percent_with_no_unsafe_action() -> None:
-    outcomes = run_cases(load_cases(SHARED / "eval" / "dev.jsonl"))
+@pytest.mark.parametrize("path", OWN_SETS, ids=lambda p: p.name)
+def test_our_paraphrase_sets_reach_97_percent_with_no_wrong_action(path) -> None:  # type: ignore[no-untyped-def]
+    outcomes = run_cases(load_cases(path))
     passed = sum(1 for _, _, why in outcomes if not why)
-    assert passed / len(outcomes) >= 0.95, [(c["id"], why) for c, _, why in outcomes if why]
+    failures = [f"{c['id']} {c['text']!r}: {why} | {r.get('reply')!r}" for c, r, why in outcomes if why]
+    if path.stem.startswith("heldout"):
+        failures = [f"{len(failures)} held-out cases (not listed: this set is only scored in aggregate)"]
+    assert not wrong(outcomes), f"wrong actions in {path.name}: {len(wrong(outcomes))}"
+    assert passed / len(outcomes) >= 0.97, "\n".join(failures)
     assert not unsafe(outcomes)
+
+
+def test_dev_set_passes_in_full_with_no_wrong_action() -> None:
+    outcomes = run_cases(load_cases(SHARED / "eval" / "dev.jsonl"))
+    assert [(c["id"], why) for c, _, why in outcomes if why] == []
+    assert not wrong(outcomes) and not unsafe(outcomes)

@@ -1,7 +1,9 @@
 """Dialogue context: what one session remembers so that follow-ups do the right thing.
 
-"a bit warmer", "turn it off again", "and the same for the passenger", "no wait, just tilt
-it", "undo that": each refers to the last function, zone and value of the session.
+"a bit warmer", "turn it off again", "and the same for the passenger", "now the other side",
+"okay, then four", "undo that": each refers to the last function, zone and value of the
+session. "Which window, rear left or rear right?" leaves a question open that the next turn
+may answer; "my daughter is sitting behind the passenger" names a person "her" refers to.
 """
 
 from __future__ import annotations
@@ -29,6 +31,20 @@ class Executed:
 
 
 @dataclass
+class Pending:
+    """A question the assistant asked, waiting for the next turn."""
+
+    question: str
+    """What was asked ("Which one, rear left or rear right?")."""
+    kind: str
+    """``zone``: a target is missing; ``confirm``: a yes or no decides."""
+    calls: list[tuple[str, dict[str, Any]]]
+    """For ``zone``: the calls without their target; for ``confirm``: the calls to make on a yes."""
+    options: tuple[str, ...] = ()
+    speaker: str = "driver"
+
+
+@dataclass
 class DialogueContext:
     """Per-session memory of the last acting calls."""
 
@@ -38,18 +54,40 @@ class DialogueContext:
     """Requests seen in this session."""
     speaker: str | None = None
     """The seat the last acting request came from."""
+    pending: Pending | None = None
+    """A question waiting for its answer."""
+    person: str | None = None
+    """The seat of the person last named ("my daughter behind the passenger")."""
+    topic: str | None = None
+    """The words that named what the last request acted on ("seat"), for "heat it" in the next one."""
+    recent: dict[str, list[str]] = field(default_factory=dict)
+    """Tool -> the seats it acted on over the last requests, oldest first."""
+    tried: list[Executed] = field(default_factory=list)
+    """The acting calls the last request asked for, as said (whether or not they were carried out)."""
+    tried_done: bool = True
+    """Whether the last request that asked for an action did act."""
 
     @property
     def function(self) -> str | None:
         """The tool of the last acting call."""
         return self.last[-1].name if self.last else None
 
-    def remember(self, executed: list[Executed], speaker: str) -> None:
-        """Record what the latest request did (nothing recorded when it did nothing)."""
+    def remember(self, executed: list[Executed], speaker: str, tried: list[Executed] | None = None) -> None:
+        """Record what the latest request did (nothing recorded when it did nothing) and what it asked for."""
         self.turns += 1
+        if tried:
+            self.tried, self.tried_done = tried, bool(executed)
         if executed:
             self.last = executed
             self.speaker = speaker
+            for ex in executed:
+                seat = next((v for k, v in ex.absolute.items() if k in ("zone", "seat", "window")), None)
+                if isinstance(seat, str):
+                    seen = self.recent.setdefault(ex.name, [])
+                    if seat in seen:
+                        seen.remove(seat)
+                    seen.append(seat)
+                    del seen[:-4]
 
     def zones_of(self, tool: str, key: str, speaker: str) -> list[str]:
         """The concrete zones the last request acted on with ``tool``, if the same speaker made it."""

@@ -1,30 +1,19 @@
-"""Text normalization for the parser: lower case, contractions, units, and numbers as digits."""
+"""Text normalisation: lower case, contractions, units, numbers as digits; the words come from the lexicon.
+
+``tokens`` keeps what the grammar needs of the punctuation: clause commas, sentence ends
+(``.``, ``?``, ``!``) and quotation marks (``"``), each a token of its own. ``normalize`` is
+the plain form (punctuation reduced to clause commas) for grounding and logs.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-_UNITS = {
-    "zero": 0, "oh": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
-}
-_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-         "eighty": 80, "ninety": 90}
-_DIGIT_WORDS = {k: v for k, v in _UNITS.items() if v < 10}
+from assistant.understanding.lexicon import load
 
-_CONTRACTIONS = [
-    (r"\bi'm\b", "i am"), (r"\bim\b", "i am"), (r"\bit's\b", "it is"),
-    (r"\bthat's\b", "that is"), (r"\bwhat's\b", "what is"), (r"\bwhats\b", "what is"),
-    (r"\bwhere's\b", "where is"), (r"\bhow's\b", "how is"), (r"\blet's\b", "let us"), (r"\blets\b", "let us"),
-    (r"\bcan't\b", "cannot"), (r"\bcant\b", "cannot"), (r"\bwon't\b", "will not"), (r"\bdon't\b", "do not"),
-    (r"\bdont\b", "do not"), (r"\bdoesn't\b", "does not"), (r"\bisn't\b", "is not"), (r"\baren't\b", "are not"),
-    (r"\bwe're\b", "we are"), (r"\bthey're\b", "they are"), (r"\byou're\b", "you are"), (r"\bi'd\b", "i would"),
-    (r"\bi'll\b", "i will"), (r"\bi've\b", "i have"), (r"\bthere's\b", "there is"), (r"\bwhat're\b", "what are"),
-    (r"\bgonna\b", "going to"), (r"\bwanna\b", "want to"), (r"\bgotta\b", "have to"), (r"\bkinda\b", "kind of"),
-    (r"\bplz\b", "please"), (r"\bpls\b", "please"), (r"\bthx\b", "thanks"),
-]
+_QUOTES = "\u201c\u201d\u201e\u00ab\u00bb\""
 
 
 def fold(text: str) -> str:
@@ -33,10 +22,24 @@ def fold(text: str) -> str:
     return "".join(c for c in nfkd if not unicodedata.combining(c)).lower()
 
 
-def normalize(text: str) -> str:
-    """Lower case, contractions expanded, punctuation reduced to clause commas, numbers as digits."""
+@functools.cache
+def _tables(language: str) -> tuple[list[tuple[re.Pattern[str], str]], dict[str, int], dict[str, int], dict[str, str]]:
+    data = load(language).data
+    contractions = [(re.compile(rf"\b{re.escape(a)}\b"), b) for a, b in data["text"]["contractions"]]
+    nums = data["numbers"]
+    words = {"hundred": nums["hundred"], "point": nums["point"], "minus": nums["minus"], "and": nums["and"]}
+    return contractions, dict(nums["units"]), dict(nums["tens"]), words
+
+
+def tokens(text: str, language: str = "en") -> list[str]:
+    """The words of ``text``, numbers as digits, with ``,`` ``.`` ``?`` ``!`` and ``"`` as tokens of their own."""
+    contractions, _, _, _ = _tables(language)
     t = fold(text).replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     t = t.replace("\u2212", "-").replace("\u2013", " ").replace("\u2014", " , ")
+    for q in _QUOTES:
+        t = t.replace(q, ' " ')
+    # a single quote that is not an apostrophe inside a word opens or closes a quotation
+    t = re.sub(r"(?:(?<=\s)|^)'(?=\S)|(?<=\S)'(?=\s|$|[,.!?;:])", ' " ', t)
     t = re.sub(r"\ba\s*/\s*c\b", " ac ", t)
     t = re.sub(r"(\d)\s*°\s*f\b", r"\1 fahrenheit", t)
     t = re.sub(r"(\d)\s*°\s*c?\b", r"\1 degrees", t)
@@ -45,40 +48,46 @@ def normalize(text: str) -> str:
     t = re.sub(r"(\d)\s*%", r"\1 percent", t)
     t = re.sub(r"(\d)\s*(mm|cm)\b", r"\1 \2", t)
     t = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", t)
-    for pattern, repl in _CONTRACTIONS:
-        t = re.sub(pattern, repl, t)
+    for pattern, repl in contractions:
+        t = pattern.sub(repl, t)
     t = re.sub(r"'s\b", "", t)  # driver's -> driver
     t = t.replace("'", "")
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # rear-left, twenty-four
     t = re.sub(r"(?<!\d)-(?=\d)", " minus ", t)
-    t = re.sub(r"[;:!?]|\.(?!\d)", " , ", t)
-    t = re.sub(r",", " , ", t)
-    t = re.sub(r"[^a-z0-9., +]", " ", t)
-    words = words_to_numbers(t.split())
+    t = re.sub(r"[;:]", " , ", t)
+    t = re.sub(r"\.{2,}|\u2026", " . ", t)
+    t = re.sub(r"\.(?!\d)", " . ", t)
+    t = re.sub(r"([,?!])", r" \1 ", t)
+    t = re.sub(r'[^a-z0-9.,?!" +]', " ", t)
+    words = words_to_numbers(t.split(), language)
     out = " ".join(words)
     out = re.sub(r"\b(\d+(?:\.\d+)?) (?:degrees )?f\b", r"\1 fahrenheit", out)
     out = re.sub(r"\b(\d+(?:\.\d+)?) degrees c\b", r"\1 degrees", out)
+    return out.split()
+
+
+def normalize(text: str, language: str = "en") -> str:
+    """Lower case, contractions expanded, punctuation reduced to clause commas, numbers as digits."""
+    out = " ".join(w if w not in ('"', ".", "?", "!") else ("," if w != '"' else "") for w in tokens(text, language))
     out = re.sub(r"(?:\s*,\s*)+", " , ", out).strip(" ,")
     return re.sub(r"\s+", " ", out)
 
 
-def words_to_numbers(words: list[str]) -> list[str]:
+def words_to_numbers(words: list[str], language: str = "en") -> list[str]:
     """Spelled-out numbers as digits: "twenty four point five" -> "24.5", "22 and a half" -> "22.5"."""
     out: list[str] = []
     i = 0
     while i < len(words):
-        value, used = _read_number(words, i)
+        value, used = _read_number(words, i, language)
         if used == 0:
             out.append(words[i])
             i += 1
             continue
         i += used
-        # "... and a half" / "point five" handled in _read_number; "a half" after a number too
-        if i + 2 < len(words) + 1 and words[i : i + 3] == ["and", "a", "half"]:
+        if words[i: i + 3] == ["and", "a", "half"]:
             value += 0.5
             i += 3
-        text = f"{value:g}" if isinstance(value, float) else str(value)
-        out.append(text)
+        out.append(f"{value:g}" if isinstance(value, float) else str(value))
     return out
 
 
@@ -86,57 +95,61 @@ def _is_digits(word: str) -> bool:
     return bool(re.fullmatch(r"\d+(?:\.\d+)?", word))
 
 
-def _read_number(words: list[str], i: int) -> tuple[int | float, int]:
+def _read_number(words: list[str], i: int, language: str) -> tuple[int | float, int]:
     """The number starting at ``words[i]`` and how many words it spans (0: none)."""
+    _, units, tens, special = _tables(language)
     w = words[i]
-    if w == "minus" and i + 1 < len(words):
-        value, used = _read_number(words, i + 1)
+    if w == special["minus"] and i + 1 < len(words):
+        value, used = _read_number(words, i + 1, language)
         if used:
             return -value, used + 1
         return 0, 0
     if _is_digits(w):
         value: int | float = float(w) if "." in w else int(w)
         used = 1
-    elif w in _TENS or w in _UNITS or w == "hundred":
-        value, used = _read_integer_words(words, i)
+    elif w in tens or w in units or w == special["hundred"]:
+        value, used = _read_integer_words(words, i, units, tens, special)
         if used == 0:
             return 0, 0
-        if w == "oh" and used == 1:  # "oh" alone is an interjection
+        if units.get(w) == 0 and w != "zero" and used == 1:  # "oh" alone is an interjection
             return 0, 0
     else:
         return 0, 0
     j = i + used
-    if j + 1 < len(words) and words[j] == "point":
+    digits_words = {k: v for k, v in units.items() if v < 10}
+    if j + 1 < len(words) and words[j] == special["point"]:
         digits = []
         k = j + 1
-        while k < len(words) and (words[k] in _DIGIT_WORDS or re.fullmatch(r"\d", words[k])):
-            digits.append(str(_DIGIT_WORDS.get(words[k], words[k])))
+        while k < len(words) and (words[k] in digits_words or re.fullmatch(r"\d", words[k])):
+            digits.append(str(digits_words.get(words[k], words[k])))
             k += 1
         if digits:
             return float(f"{int(value)}.{''.join(digits)}"), k - i
     return value, used
 
 
-def _read_integer_words(words: list[str], i: int) -> tuple[int, int]:
+def _read_integer_words(words: list[str], i: int, units: dict[str, int], tens: dict[str, int],
+                        special: dict[str, str]) -> tuple[int, int]:
     total, j = 0, i
-    if words[j] == "hundred":
+    if words[j] == special["hundred"]:
         return 0, 0
-    if words[j] in _TENS:
-        total = _TENS[words[j]]
+    if words[j] in tens:
+        total = tens[words[j]]
         j += 1
-        if j < len(words) and words[j] in _UNITS and _UNITS[words[j]] < 10 and words[j] not in ("zero", "oh"):
-            total += _UNITS[words[j]]
+        if j < len(words) and words[j] in units and 0 < units[words[j]] < 10:
+            total += units[words[j]]
             j += 1
-    elif words[j] in _UNITS:
-        total = _UNITS[words[j]]
+    elif words[j] in units:
+        total = units[words[j]]
         j += 1
-    if j < len(words) and words[j] == "hundred" and 0 < total < 10:
+    if j < len(words) and words[j] == special["hundred"] and 0 < total < 10:
         total *= 100
         j += 1
-        if j < len(words) and words[j] == "and" and j + 1 < len(words) and (words[j + 1] in _TENS or words[j + 1] in _UNITS):
+        if j < len(words) and words[j] == special["and"] and j + 1 < len(words) and (
+                words[j + 1] in tens or words[j + 1] in units):
             j += 1
-        if j < len(words) and (words[j] in _TENS or words[j] in _UNITS):
-            rest, used = _read_integer_words(words, j)
+        if j < len(words) and (words[j] in tens or words[j] in units):
+            rest, used = _read_integer_words(words, j, units, tens, special)
             total += rest
             j += used
     return total, j - i

@@ -15,10 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from assistant.domain import FAN_LEVELS, LEVELS, Zone
 from vehicle.signals import default_catalog
-
-Zone = Literal["driver", "passenger", "rear-left", "rear-right", "front", "rear", "all"]
-"""A cabin zone, seat or window; ``front``, ``rear`` and ``all`` name several. Omitted: the speaker's own."""
 
 Feature = Literal["air_conditioning", "recirculation", "front_defroster", "rear_defroster"]
 Direction = Literal["up", "middle", "down"]
@@ -48,12 +46,6 @@ _R_MIN, _R_MAX = _range("Vehicle.Cabin.Seat.Row1.DriverSide.Backrest.Recline")
 _W_MIN, _W_MAX = _range("Vehicle.Cabin.Door.Row1.DriverSide.Window.Position")
 _S_MIN, _S_MAX = _range("Vehicle.Cabin.Sunroof.Position")
 _H_MAX = _range("Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling")[1]
-
-LEVELS = 3
-"""Seat heating, ventilation and massage have levels 1..3 (33/67/100 %)."""
-
-FAN_LEVELS = 10
-"""Spoken fan level N (0..10) is N x 10 %."""
 
 
 class _Args(BaseModel):
@@ -311,6 +303,9 @@ def parse_answer(text: str) -> list[ToolCall]:
 
 __all__ = [
     "ACTING_TOOLS",
+    "FAN_LEVELS",
+    "LEVELS",
+    "Zone",
     "TOOLS",
     "ToolCall",
     "ValidationError",

@@ -19,10 +19,10 @@ from assistant.errors import ModelError
 from assistant.understanding.context import DialogueContext
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelClient
-from assistant.policy import _level_of
-from assistant.understanding.parser import RawCall, RuleParser, _zone_key
-from assistant.understanding.tools import FAN_LEVELS, LEVELS, TOOLS, ToolCall, make_call
-from vehicle.signals import default_catalog
+from assistant.understanding.parser import RawCall, RuleParser
+from assistant.understanding.resolve import restore
+from assistant.registry import range_message
+from assistant.understanding.tools import TOOLS, ToolCall, make_call
 
 _LOG = logging.getLogger(__name__)
 
@@ -63,6 +63,8 @@ class Understood:
     """Why the parser deferred, for logs."""
     error: dict[str, str] | None = None
     """A coded failure of the stage (``model-crashed``, ``model-timeout``, ``model-unavailable``)."""
+    say: str | None = None
+    """A reply of the understanding's own: a question back, or why nothing is done."""
 
 
 MODEL_FAILED = "I couldn't work that out, please say it another way."
@@ -71,30 +73,7 @@ MODEL_FAILED = "I couldn't work that out, please say it another way."
 
 def range_reason(name: str, loc: tuple[Any, ...]) -> str:
     """The spoken allowed range of a tool argument."""
-    cat = default_catalog()
-    arg = str(loc[-1]) if loc else ""
-    if name == "set_temperature":
-        lim = cat.limits("Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature")
-        return f"The temperature can be set between {lim.minimum:g} and {lim.maximum:g} degrees."
-    if name == "set_fan_speed":
-        if arg == "level":
-            return f"The fan goes from level 0 to {FAN_LEVELS}."
-        return "The fan can be set between 0 and 100 percent."
-    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
-        what = {"set_seat_heating": "Seat heating", "set_seat_ventilation": "Seat ventilation",
-                "set_massage": "The massage"}[name]
-        return f"{what} has levels 1 to {LEVELS}, or off."
-    if name == "move_seat":
-        lim = cat.limits("Vehicle.Cabin.Seat.Row1.DriverSide.Position")
-        return f"The seat moves between {lim.minimum:g} and {lim.maximum:g} millimetres."
-    if name == "recline_seat":
-        lim = cat.limits("Vehicle.Cabin.Seat.Row1.DriverSide.Backrest.Recline")
-        return f"The backrest reclines between {lim.minimum:g} and {lim.maximum:g} degrees."
-    if name == "set_window":
-        return "Windows open between 0 and 100 percent."
-    if name == "set_sunroof":
-        return "The sunroof opens between 0 and 100 percent, or tilts."
-    return "I can't do that."
+    return range_message(name, str(loc[-1]) if loc else "")
 
 
 def validate(raw: list[RawCall]) -> tuple[list[ToolCall], list[str]]:
@@ -147,19 +126,26 @@ class Understanding:
     async def _understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
         if self.mode is not Mode.MODEL_ONLY:
             parsed = self.parser.parse(text, speaker, context)
+            context.pending = parsed.pending
+            if parsed.person is not None:
+                context.person = parsed.person
+            if parsed.topic is not None and parsed.sure:
+                context.topic = parsed.topic
             raw = self._expand_undo(parsed.calls, context)
             refused = any(n == "reply_only" and a.get("reason") in ("not_allowed", "unsupported_function")
                           for n, a in raw)
-            acting = any(n not in ("reply_only", "get_vehicle_state") for n, _ in raw)
-            # The model only gets requests the parser found nothing in: a refusal or an action the parser
-            # is sure of is not handed over with the rest of the sentence (commands hidden in chatter stay
-            # the parser's and the policy's), nor is a monologue.
+            # The model only gets requests the parser could not account for; a refusal the parser is sure of
+            # is not handed over with the rest of the sentence (commands hidden in chatter stay the parser's
+            # and the policy's), nor is a monologue.
             too_long = len(text.split()) > MODEL_MAX_WORDS
-            if parsed.sure or refused or acting or too_long or self.mode is Mode.PARSER_ONLY or self.model is None:
+            if parsed.sure or refused or too_long or self.mode is Mode.PARSER_ONLY or self.model is None:
+                if not parsed.sure and not refused:
+                    raw = []  # a guess is never acted on: the parser could not account for all of it
                 calls, refusals = validate(raw)
-                if not parsed.sure and not calls:
+                say = parsed.ask or parsed.say
+                if not calls and not refusals and say is None:
                     calls = [make_call("reply_only", {"reason": "unclear"})]
-                return Understood(calls, refusals, Source.PARSER, note=parsed.reason)
+                return Understood(calls, refusals, Source.PARSER, note=parsed.reason, say=say)
             note = parsed.reason
         else:
             note = "model-only"
@@ -202,37 +188,7 @@ class Understanding:
                 out.append((name, args))
                 continue
             for ex in context.last:
-                restored = _restore(ex)
+                restored = restore(ex)
                 if restored is not None:
                     out.append(restored)
         return out
-
-
-def _restore(ex: Any) -> RawCall | None:
-    before = ex.before
-    if not before:
-        return None
-    value = next(iter(before.values()))
-    key = _zone_key(ex.name)
-    zone = {key: ex.absolute[key]} if key and key in ex.absolute else {}
-    if ex.name == "set_temperature":
-        return ("set_temperature", {**zone, "celsius": float(value)})
-    if ex.name == "set_fan_speed":
-        return ("set_fan_speed", {**zone, "percent": int(value)})
-    if ex.name == "set_air_distribution":
-        return ("set_air_distribution", {**zone, "direction": str(value).lower()})
-    if ex.name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
-        return (ex.name, {**zone, "level": _level_of(abs(int(value)))})
-    if ex.name == "move_seat":
-        return ("move_seat", {**zone, "position_mm": int(value)})
-    if ex.name == "recline_seat":
-        return ("recline_seat", {**zone, "degrees": float(value)})
-    if ex.name == "set_window":
-        return ("set_window", {**zone, "percent_open": int(value)})
-    if ex.name == "set_sunroof":
-        return ("set_sunroof", {"position": int(value)})
-    if ex.name == "set_climate_feature":
-        return ("set_climate_feature", {"feature": ex.absolute["feature"], "on": bool(value)})
-    if ex.name == "navigate":
-        return ("cancel_navigation", {}) if value is None else None
-    return None

@@ -1,0 +1,285 @@
+"""A request cut into clauses, each marked with how it stands: corrected, taken back, negated, reported.
+
+"set it to 19, sorry, 21": the clause "21" corrects the one before. "turn on recirculation...
+no, forget it": the second takes the first back. "don't open the window, just put the fan
+up": the first asks for nothing. "my wife said 'open the window'": a command inside somebody
+else's words is not for the car. The grammar of one clause is ``frames.py``'s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.understanding.lexicon import Chunk, Lexicon, match_pattern
+
+SENTENCE_ENDS = {".", "?", "!"}
+QUOTE = '"'
+
+
+@dataclass
+class Clause:
+    """A stretch of a request between separators."""
+
+    chunks: list[Chunk]
+    sentence: int = 0
+    """Which sentence of the request it is in (a new one after ``.``, ``?``, ``!`` outside quotes)."""
+    correction: bool = False
+    """It follows a correction marker: what it says replaces the matching part of the clause before."""
+    retract: bool = False
+    """It takes the clause before back ("no, forget it")."""
+    negated: bool = False
+    """"don't ...", "not the driver": it asks for nothing by itself."""
+    reported: bool = False
+    """Somebody else's words, or a story: nothing in it is a request."""
+    question: bool = False
+    """Its sentence ends with a question mark."""
+    joined_by: str = ""
+    """The separator before it ("and", "but", ",")."""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[str]:
+        return [w for c in self.chunks for w in c.text.split()]
+
+    @property
+    def text(self) -> str:
+        return " ".join(c.text for c in self.chunks)
+
+    @property
+    def content(self) -> list[Chunk]:
+        """The chunks that are not filler or politeness."""
+        return [c for c in self.chunks if not (c.senses <= {"filler", "polite"} and c.senses)]
+
+    def has(self, *senses: str) -> bool:
+        return any(c.has(*senses) for c in self.chunks)
+
+    def first(self, *senses: str) -> Chunk | None:
+        return next((c for c in self.chunks if c.has(*senses)), None)
+
+
+def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
+    """The clauses of a request, in order, with their marks."""
+    clauses: list[Clause] = []
+    current: list[Chunk] = []
+    sentence = 0
+    quoted = False
+    pending_correction = False
+    joined = ""
+
+    def close(next_joined: str = "") -> None:
+        nonlocal current, pending_correction, joined
+        if current:
+            clauses.append(Clause(current, sentence, correction=pending_correction, joined_by=joined,
+                                  notes=["quoted"] if quoted else []))
+            pending_correction = False
+            joined = next_joined
+        elif next_joined:
+            joined = next_joined
+        current = []
+
+    for i, c in enumerate(chunks):
+        if c.text == QUOTE:
+            close()
+            quoted = not quoted
+            continue
+        if c.text in SENTENCE_ENDS:
+            close()
+            if c.text == "?" and clauses and clauses[-1].sentence == sentence:
+                for cl in clauses:
+                    if cl.sentence == sentence:
+                        cl.question = True
+            if not quoted:
+                sentence += 1
+            continue
+        if c.has("frame.correction") and not current and _alone_in_sentence(chunks, i):
+            continue  # "Sorry." on its own is an apology, not a correction
+        if c.has("frame.correction") and _is_correction(c, current, chunks, i):
+            nxt = chunks[i + 1] if i + 1 < len(chunks) else None
+            if current and c.text != "no" and (nxt is None or nxt.text in SENTENCE_ENDS or nxt.has("frame.separators")):
+                pending_correction = True  # "cooler, I mean": the clause it ends is the correction
+                close()
+                continue
+            close()
+            pending_correction = True
+            continue
+        if c.text == "," and _lone_verb(lex, current):
+            continue  # "Cool, my seat on level 2": the recogniser's comma after a leading verb
+        if c.has("frame.separators") and _is_separator(c, current, chunks, i):
+            close(c.text)
+            continue
+        current.append(c)
+    close()
+    clauses = [part for cl in clauses for part in _pairs(cl)]
+    _mark_retractions(clauses)
+    _mark_negations(lex, clauses)
+    _mark_trailing_corrections(lex, clauses)
+    return [cl for cl in clauses if cl.chunks]
+
+
+def _alone_in_sentence(chunks: list[Chunk], i: int) -> bool:
+    before = chunks[i - 1].text if i > 0 else "."
+    after = chunks[i + 1].text if i + 1 < len(chunks) else "."
+    return before in SENTENCE_ENDS and after in SENTENCE_ENDS
+
+
+def _lone_verb(lex: Lexicon, current: list[Chunk]) -> bool:
+    """A lone imperative verb ("Cool," "Heat up,"), not a comparative ("cooler,") or a destination's verb."""
+    content = [c for c in current if not c.is_filler and not c.has("polite")]
+    if len(content) != 1:
+        return False
+    c = content[0]
+    return c.has("act.") and not c.has("obj.", "zone.", "act.navigate", "act.navigate_strong") and \
+        c.text not in lex.group("comparative")
+
+
+def _is_correction(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) -> bool:
+    """Whether a correction word here corrects ("19 no 21") rather than meaning itself ("no air")."""
+    if c.text != "no":
+        return True
+    if not current:
+        return True  # "no, the passenger"
+    nxt = chunks[i + 1] if i + 1 < len(chunks) else None
+    prev = current[-1]
+    # "19 no 21", "left no right": the same kind of thing on both sides
+    kinds = ("num", "zone.", "dir.", "amt.", "place.")
+    return nxt is not None and any(prev.has(k) and nxt.has(k) for k in kinds)
+
+
+def _is_separator(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) -> bool:
+    """"and" between two zones ("driver and passenger") or in a number joins instead of separating."""
+    if c.text not in ("and", "plus"):
+        return True
+    prev = current[-1] if current else None
+    nxt = chunks[i + 1] if i + 1 < len(chunks) else None
+    nxt2 = chunks[i + 2] if i + 2 < len(chunks) else None
+    if prev is None or nxt is None:
+        return True
+    zone_next = nxt.has("zone.") or (nxt.is_filler and nxt2 is not None and nxt2.has("zone."))
+    if prev.has("zone.") and zone_next and not prev.has("obj.") and not prev.is_number:
+        return False
+    # "the front and back windows": a zone word joined to a zone-object phrase
+    return True
+
+
+def _pairs(cl: Clause) -> list[Clause]:
+    """ "driver 19 passenger 23": targets each with their own value are one clause per pair."""
+    zones = [k for k, c in enumerate(cl.chunks) if c.has("zone.") and not c.has("zone.own", "zone.person")]
+    values = [k for k, c in enumerate(cl.chunks) if c.is_number]
+    if len(zones) < 2 or len(zones) != len(values):
+        return [cl]
+    order = sorted([(k, "z") for k in zones] + [(k, "v") for k in values])
+    kinds = "".join(t for _, t in order)
+    if kinds not in ("zv" * len(zones), "vz" * len(zones)):
+        return [cl]
+    cuts = [k for k, t in order if t == kinds[0]][1:]
+    parts, start = [], 0
+    for cut in cuts:
+        parts.append(cl.chunks[start:cut])
+        start = cut
+    parts.append(cl.chunks[start:])
+    return [Clause(p, cl.sentence, correction=cl.correction and n == 0, question=cl.question, notes=list(cl.notes))
+            for n, p in enumerate(parts) if p]
+
+
+def _mark_retractions(clauses: list[Clause]) -> None:
+    """A clause that only takes back ("forget it") marks itself; the resolver drops the one before."""
+    for cl in clauses:
+        content = cl.content
+        if content and all(c.has("frame.retract") for c in content):
+            cl.retract = True
+
+
+def _mark_negations(lex: Lexicon, clauses: list[Clause]) -> None:
+    for cl in clauses:
+        if any(c.text in lex.group("hands_off") for c in cl.chunks) and len(cl.chunks) > 1:
+            cl.negated = True  # "leave the temperature alone"
+            continue
+        content = cl.content
+        if content and content[0].has("frame.negation") and not content[0].has("frame.unwant"):
+            cl.negated = True
+            cl.chunks = [c for c in cl.chunks if c is not content[0]]
+
+
+def _mark_trailing_corrections(lex: Lexicon, clauses: list[Clause]) -> None:
+    """"cooler I mean": a correction marker at the end of a clause makes it the correction."""
+    for cl in clauses:
+        if cl.chunks and cl.chunks[-1].has("frame.correction") and cl.chunks[-1].text != "no" and len(cl.chunks) > 1:
+            cl.chunks = cl.chunks[:-1]
+            cl.correction = True
+
+
+def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool:
+    """Mark the clauses that are somebody else's words or a story. True when any is.
+
+    A reporter ("my wife", "he", "the manual") followed by a reporting verb ("said", "keeps
+    saying"), or a reporting verb followed by a quotation, makes its clause and any quotation
+    after it reported; a story word ("yesterday", "always") makes its whole sentence reported.
+    """
+    found = _mark_asides(lex, clauses)
+    reporters = [tuple(p.split()) for p in lex.words("frame", "reporters")]
+    verbs = [tuple(p.split()) for p in lex.words("frame", "report")]
+    story = [tuple(p.split()) for p in lex.words("frame", "story_time")]
+    for k, cl in enumerate(clauses):
+        w = cl.words
+        verb_at = _find_any(w, verbs)
+        if verb_at is None:
+            continue
+        who = _find_any(w[:verb_at], reporters)
+        quote_follows = k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and _quoted_after(cl, clauses[k + 1])
+        if who is None and not quote_follows and not (w[:1] == ["i"] and _find_any(w, story) is not None):
+            continue
+        found = True
+        sentence_is_story = any(_find_any(c.words, story) is not None for c in clauses if c.sentence == cl.sentence)
+        for j, other in enumerate(clauses):
+            if other.sentence == cl.sentence and (j == k or sentence_is_story or (j > k and _quoted_after(cl, other))):
+                other.reported = True
+        # "she asked me to open the window, so I did": the clause after the report is the story's too
+        if k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and clauses[k + 1].content and \
+                clauses[k + 1].content[0].text in ("so", "and so", "which", "but i"):
+            clauses[k + 1].reported = True
+    return found
+
+
+def _mark_asides(lex: Lexicon, clauses: list[Clause]) -> bool:
+    """Sentences that are not for the car: said to somebody by name ("Lily, stop kicking the seat"), or a
+    story with a year in it ("In 1962 I drove a Beetle to Rome"). Their clauses ask for nothing."""
+    found = False
+    sentences = sorted({cl.sentence for cl in clauses})
+    for n in sentences:
+        mine = [cl for cl in clauses if cl.sentence == n]
+        first = mine[0]
+        name = len(first.chunks) == 1 and first.chunks[0].is_unknown and len(mine) > 1 and mine[1].joined_by == "," \
+            and any(c.content for c in mine[1:])
+        year = any(c.is_number and 1900 <= (c.value or 0) <= 2100 and float(c.value).is_integer()
+                   and k > 0 and first.chunks[k - 1].text in lex.group("year_words")
+                   for cl in mine for k, c in enumerate(cl.chunks) if cl is first)
+        if name or year:
+            for cl in mine:
+                cl.reported = True
+            found = True
+    return found
+
+
+def _quoted_after(reporting: Clause, other: Clause) -> bool:
+    return "quoted" in other.notes
+
+
+def _find_any(words: list[str], phrases: list[tuple[str, ...]]) -> int | None:
+    best: int | None = None
+    for p in phrases:
+        n = len(p)
+        for i in range(len(words) - n + 1):
+            if tuple(words[i:i + n]) == p and (best is None or i < best):
+                best = i
+                break
+    return best
+
+
+def find_pattern(lex: Lexicon, words: list[str]) -> tuple[str, dict[str, object], tuple[int, int]] | None:
+    """The first situation whose pattern occurs in ``words``: (tool, arguments, span)."""
+    for situation in lex.situations:
+        for pattern in situation.patterns:
+            span = match_pattern(pattern, words)
+            if span is not None:
+                return situation.tool, dict(situation.args), span
+    return None

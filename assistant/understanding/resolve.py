@@ -1,0 +1,828 @@
+"""From clause readings to tool calls: corrections, ellipsis, follow-ups, reasons, questions back.
+
+The readings of a request are walked in order. A correction replaces the matching part of the
+clause before it ("19, sorry, 21"); a retraction drops it ("no, forget it"); a fragment
+completes the clause before ("roll it down, uh, halfway") or repeats it for another target
+("my seat on three, the passenger's on one"); a fragment at the start of a turn repeats the
+last turn's action ("now the other side", "okay, then four"). Remarks and situations act
+only when nothing else in the request does: beside a request they are its reason. Each plan
+is then built into arguments by its tool's builder, reading the registry's steps and
+extremes. Anything that names the car but is not accounted for makes the request unsure.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.domain import BESIDE, SEATS
+from assistant.registry import REGISTRY, ToolSpec
+from assistant.understanding import frames, targets
+from assistant.understanding.amounts import Amount
+from assistant.understanding.clauses import Clause
+from assistant.understanding.context import DialogueContext, Executed, Pending
+from assistant.understanding.frames import Reading
+from assistant.understanding.lexicon import Lexicon
+
+RawCall = tuple[str, dict[str, Any]]
+
+
+@dataclass
+class Plan:
+    """One action taking shape: a tool and what was said of it, merged across clauses and turns."""
+
+    tool: str | None
+    feature: str | None = None
+    acts: list[frozenset[str]] = field(default_factory=list)
+    """The action senses of each chunk that had any, in order."""
+    words: list[str] = field(default_factory=list)
+    """The words of those chunks (comparatives: "warmer" is a step, "warm" is not)."""
+    dirs: list[frozenset[str]] = field(default_factory=list)
+    zones: list[targets.ZoneRef] = field(default_factory=list)
+    amount: Amount = field(default_factory=Amount)
+    args: dict[str, Any] = field(default_factory=dict)
+    """Arguments already decided (a situation, a destination)."""
+    source: str = "explicit"
+    """``explicit``, or ``reason`` for a remark or situation (acts only alone)."""
+    several: bool = False
+    refers: bool = False
+    objects: set[str] = field(default_factory=set)
+    comparative: frozenset[str] = frozenset()
+    """The language's comparatives ("warmer"), more-words ("a bit more") and upright steps, for the builders."""
+    more: frozenset[str] = frozenset()
+    upright_step: frozenset[str] = frozenset()
+    undo: bool = False
+    """ "undo that", "put it back": the last turn taken back."""
+    object_chunks: list[Any] = field(default_factory=list)
+    """The chunks naming its object ("the seat"), for a correction that says only "heat it"."""
+
+    @classmethod
+    def of(cls, lex: Lexicon, r: Reading) -> Plan:
+        acts, words, dirs, objects = [], [], [], set()
+        for k, c in enumerate(r.chunks):
+            a = frozenset(s for s in c.senses if s.startswith("act.") or s == "frame.unwant" or s.startswith("feel."))
+            if a and c.text in lex.group("particles") and len(acts) == 1 and acts[0] & _OWN_DIRECTION:
+                a = frozenset()  # "cool my seat down", "warm it up": the particle repeats its verb
+            if "act.on" in a and "amt.to" in c.senses and _before_a_value(r.chunks, k):
+                a = a - {"act.on"}  # "cooler on my side", "put it on 24": "on" is a preposition
+            if a:
+                acts.append(a)
+                words.append(c.text)
+            d = frozenset(s for s in c.senses if s.startswith("dir.") or s in ("obj.windshield", "obj.window"))
+            if d:
+                dirs.append(d)
+            objects |= {s for s in c.senses if s.startswith("obj.")}
+        return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
+                   several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects,
+                   comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
+                   object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")])
+
+    def override(self, other: Plan) -> Plan:
+        """This plan with what ``other`` (a correction or a fragment) says instead."""
+        out = copy.deepcopy(self)
+        if other.tool is not None and other.tool != self.tool:
+            out.tool, out.feature, out.args = other.tool, other.feature, dict(other.args)
+            if other.acts:
+                out.acts, out.words = list(other.acts), list(other.words)
+        elif other.acts:
+            out.acts, out.words = list(other.acts), list(other.words)
+        if other.feature is not None:
+            out.feature = other.feature
+        if other.zones:
+            out.zones = list(other.zones)
+            out.several = other.several
+        if not other.amount.empty:
+            out.amount = copy.deepcopy(other.amount)
+            out.args.pop("copy", None)
+        if other.dirs:
+            out.dirs = list(other.dirs)
+        for key in ("place", "category"):
+            if key in other.args:
+                out.args = {k: v for k, v in out.args.items() if k not in ("place", "category", "refers")}
+                out.args[key] = other.args[key]
+        out.objects |= other.objects
+        return out
+
+
+def _before_a_value(chunks: list[Any], k: int) -> bool:
+    nxt = next((c for c in chunks[k + 1:] if not c.is_filler), None)
+    return nxt is not None and (nxt.is_number or nxt.has("zone.", "amt.", "dir.", "count"))
+
+
+_OWN_DIRECTION = frozenset({"act.warm", "act.cool", "act.open", "act.close", "act.recline", "act.upright", "act.tilt"})
+
+
+@dataclass
+class Outcome:
+    """What the resolver made of a request."""
+
+    calls: list[RawCall]
+    sure: bool
+    reason: str = ""
+    ask: targets.Ask | None = None
+    pending: Pending | None = None
+    say: str | None = None
+    """A reply that replaces the usual one (reported speech, a negated request)."""
+    person: str | None = None
+    topic: str | None = None
+    """The words naming what the request acted on ("seat"), for "heat it" next turn."""
+
+
+def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome:
+    """The calls of a request's readings."""
+    plans: list[Plan] = []
+    extra: list[RawCall] = []
+    unsure: list[str] = []
+    person = ctx.person
+    answered = _answer_pending(readings, speaker, ctx)
+    if answered is not None:
+        return answered
+    previous: Plan | None = None
+    antecedent: Plan | None = None
+    retracted = False
+    negated_only = False
+    i = 0
+    while i < len(readings):
+        r = readings[i]
+        cl = r.clause
+        i += 1
+        if cl.reported and not (r.kind == frames.REMARK and r.subject == "person"):
+            continue  # a command in somebody else's words; "my wife says she's cold" is a remark about her
+        mention = _person_mention(lex, r, speaker)
+        if mention is not None:
+            person = mention
+            if r.kind in (frames.INERT, frames.FRAGMENT, frames.UNCLEAR):
+                continue
+        if cl.retract:
+            if previous is not None and previous in plans:
+                plans.remove(previous)
+                previous = None
+                retracted = True
+            elif not plans and r.has("frame.undo"):
+                plans.append(Plan(None, undo=True))  # "no, cancel that": the last turn taken back
+                previous = plans[-1]
+            continue
+        if cl.negated:
+            negated_only = True
+            if i < len(readings) and readings[i].kind == frames.FRAGMENT and previous is not None:
+                readings[i].clause.correction = True  # "not the driver, the passenger"
+            if r.kind == frames.INTENT:
+                antecedent = Plan.of(lex, r)  # "don't open the sunroof all the way, just tilt it": "it" is the sunroof
+            continue
+        if r.kind == frames.EMPTY:
+            continue
+        if r.kind in (frames.REPLY, frames.QUESTION):
+            if r.kind == frames.QUESTION:
+                args = dict(r.args)
+                zones = targets.resolve(r.zones, speaker, recent=[], person=person, several=True, per_seat=False)
+                if isinstance(zones, list) and zones and zones[0] is not None:
+                    args["zone"] = zones[0]
+                extra.append(("get_vehicle_state", args))
+            else:
+                extra.append(("reply_only", dict(r.args)))
+            continue
+        if r.kind == frames.INERT:
+            target = previous if previous is not None else _last_navigation(ctx) if cl.correction else None
+            if target is not None and target.tool == "navigate" and (cl.correction or not (
+                    set(target.args) & {"place", "category"})):
+                # "let's go to, um, Salzburg"; "take me to Augsburg... no, Ingolstadt"
+                target.args = {"place": frames.place_text(lex, r.clause.chunks)}
+                if target not in plans:
+                    plans.append(target)
+                previous = target
+            continue
+        if r.kind == frames.UNCLEAR:
+            unsure.append(cl.text)
+            continue
+        if r.kind == frames.INTENT and (r.unexplained or r.rivals):
+            why = f"{r.tool} leaves {[c.text for c in r.unexplained]}" if r.unexplained else \
+                f"{r.tool} or {r.rivals}"
+            unsure.append(f"{cl.text} ({why})")
+            continue
+        plan = Plan.of(lex, r)
+        if r.kind == frames.NAVIGATE and "refers" in r.args:
+            if previous is not None and previous.tool == "navigate":
+                continue  # "is there parking nearby? take me to the nearest one"
+            last = next((ex for ex in reversed(ctx.last) if ex.name == "navigate"), None)
+            if last is None:
+                unsure.append(f"{cl.text} (which destination?)")
+                continue
+            plan.args = {"place": last.absolute.get("place")}
+        if r.kind in (frames.REMARK, frames.SITUATION) or r.args.get("complaint"):
+            plan.source = "reason"
+            plan.tool = plan.tool or "set_temperature"
+            plan.args = {**plan.args, "feel": r.feel, "subject": r.subject} if r.kind == frames.REMARK else plan.args
+            if r.kind != frames.INTENT:
+                plan.args["kind"] = r.kind
+        if cl.correction and previous is not None:
+            if r.kind == frames.INTENT and previous.object_chunks and not _names_object(r):
+                # "cool the seat, no, heat it": "it" is the seat, so the correction is the seat heater
+                reread = frames.read(lex, Clause(previous.object_chunks + r.clause.chunks, cl.sentence), speaker)
+                if reread.kind == frames.INTENT and not reread.unexplained:
+                    plan = Plan.of(lex, reread)
+            merged = previous.override(plan)
+            plans[plans.index(previous)] = merged
+            previous = merged
+            continue
+        if r.kind == frames.FRAGMENT:
+            if previous is not None and previous.source == "explicit" and _takes(previous, plan):
+                target = _fragment_into(previous, plan)
+                if target is previous:
+                    merged = previous.override(plan)
+                    plans[plans.index(previous)] = merged
+                    previous = merged
+                else:
+                    plans.append(target)
+                    previous = target
+                continue
+            nxt = readings[i] if i < len(readings) else None
+            if antecedent is not None and antecedent.tool is not None:
+                plan.tool, plan.feature = antecedent.tool, antecedent.feature
+                plan.zones = plan.zones or list(antecedent.zones)
+                plans.append(plan)
+                previous, antecedent = plan, None
+                continue
+            if nxt is not None and not nxt.clause.reported and not nxt.clause.correction and (
+                    (plan.zones and not plan.acts and plan.amount.empty and nxt.kind in (frames.INTENT, frames.FRAGMENT))
+                    or (nxt.kind == frames.FRAGMENT and plan.objects != Plan.of(lex, nxt).objects)):
+                # "the two back seats, heat them up on high": the topic and the request are one clause
+                joined = Clause(r.clause.chunks + nxt.clause.chunks, nxt.clause.sentence)
+                readings[i] = frames.read(lex, joined, speaker)
+                continue
+            # a fragment of its own: later fragments and corrections complete it ("make it, uh, twenty, no,
+            # nineteen"); what is still missing at the end comes from the last turn ("okay, then four")
+            plan.tool = None
+            plan.undo = r.has("frame.undo")
+            plans.append(plan)
+            previous = plan
+            continue
+        if r.kind == frames.INTENT and plan.tool is not None:
+            plan = _weak(lex, plan, r, previous, speaker, ctx)
+            if previous is not None and previous.tool == plan.tool and not plan.zones and plan.refers:
+                plan.zones = list(previous.zones)
+            restates = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None
+            if previous is not None and previous.tool == plan.tool and previous in plans and not plan.zones \
+                    and previous.source == plan.source == "explicit" and restates and plan.feature is None:
+                merged = previous.override(plan)  # "make it colder back here, like way colder": one request
+                plans[plans.index(previous)] = merged
+                previous = merged
+                continue
+            _inherit_context(plan, r, speaker, ctx)
+        plans.append(plan)
+        if plan.source == "explicit":
+            previous = plan
+    completed: list[Plan] = []
+    for plan in plans:
+        if plan.tool is not None:
+            completed.append(plan)
+            continue
+        follow = _follow_up(plan, speaker, ctx)
+        if follow is None and _bare_temperature(plan):
+            follow = [dataclasses.replace(plan, tool="set_temperature")]
+        if follow is None:
+            unsure.append("a fragment with nothing to refer to")
+            continue
+        completed.extend(follow)
+    plans = completed
+    explicit = [p for p in plans if p.source == "explicit"]
+    if explicit or extra:
+        plans = explicit
+    else:  # two remarks about one function say the same thing twice: the first is the one meant
+        seen_tools: set[str | None] = set()
+        plans = [p for p in plans if not (p.tool in seen_tools or seen_tools.add(p.tool))]
+    calls: list[RawCall] = []
+    ask: targets.Ask | None = None
+    pending: Pending | None = None
+    for plan in plans:
+        built = _build(plan, speaker, ctx, person)
+        if isinstance(built, targets.Ask):
+            ask = built
+            pending = Pending(built.question, built.slot, _unzoned(plan, speaker, ctx, person), built.options, speaker)
+            continue
+        if built is None:
+            unsure.append(f"{plan.tool}: not enough said")
+            continue
+        for call in built:
+            if call not in calls:
+                calls.append(call)
+    for call in extra:
+        if call not in calls:
+            calls.append(call)
+    if unsure:
+        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=person)
+    if ask is not None and not calls:
+        return Outcome([], True, ask=ask, pending=pending, person=person)
+    if not calls:
+        if any(r.clause.reported for r in readings):
+            return Outcome([], True, say="That sounds like somebody else's words. Tell me if you want me to do it.",
+                           person=person)
+        if retracted or negated_only:
+            return Outcome([], True, say="Okay, I'll leave it as it is.", person=person)
+        return Outcome([], False, reason="nothing recognised", person=person)
+    topic = next((" ".join(c.text for c in p.object_chunks) for p in reversed(plans) if p.object_chunks), None)
+    return Outcome(calls, True, ask=ask, pending=pending, person=person, topic=topic)
+
+
+# -- between clauses and turns -------------------------------------------------------------------
+def _takes(previous: Plan, frag: Plan) -> bool:
+    """Whether a fragment can belong to the plan before it: its actions and directions are the tool's."""
+    if previous.tool is None or previous.tool not in REGISTRY:
+        return True
+    s = REGISTRY[previous.tool].senses
+    return all(any(s.accepts(x) for x in group) for group in frag.acts + frag.dirs)
+
+
+def _fragment_into(previous: Plan, frag: Plan) -> Plan:
+    """Whether a fragment completes the plan before it (returns it) or repeats it elsewhere (a new plan)."""
+    new_target = bool(frag.zones) and bool(previous.zones or not previous.amount.empty or previous.acts)
+    new_value = not frag.amount.empty and not previous.amount.empty
+    if new_target and (not frag.amount.empty or not previous.zones or frag.zones != previous.zones):
+        copy_ = previous.override(frag)
+        if frag.amount.empty and not frag.acts:
+            copy_.amount = copy.deepcopy(previous.amount)
+        return copy_
+    if new_value and not frag.zones:
+        return previous  # "set it to 19, 21": the later value (the caller merges)
+    return previous
+
+
+def _last_navigation(ctx: DialogueContext) -> Plan | None:
+    """A plan repeating the last turn's navigation (for "actually, make that the Deutsches Museum")."""
+    if ctx.function != "navigate":
+        return None
+    return Plan("navigate")
+
+
+def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: str,
+          ctx: DialogueContext) -> Plan:
+    """A clause that names no object of its own ("heat it", "the heating please you stop", "five more
+    degrees") is about the object last named: in this request, or in the last turn."""
+    if _names_object(r) or any(c.has("act.set") for c in r.chunks) or not (plan.refers or plan.objects):
+        return plan  # "make it warmer" is the cabin; "slide me back" says what it moves
+    topics = []
+    if previous is not None and previous.object_chunks:
+        topics.append(previous.object_chunks)
+    elif ctx.topic and (plan.refers or not plan.zones):
+        topics.append(lex.chunk(ctx.topic.split()))
+    for topic in topics:
+        reread = frames.read(lex, Clause(list(topic) + r.clause.chunks, r.clause.sentence), speaker)
+        if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+            better = Plan.of(lex, reread)
+            better.object_chunks = list(topic)
+            return better
+    last = ctx.function
+    if last and last != plan.tool and not plan.objects and last in REGISTRY and ctx.speaker == speaker:
+        s = REGISTRY[last].senses
+        content = [c for c in r.chunks if not c.is_filler]
+        if s.keys and all(any(s.accepts(x) for x in c.senses) or c.has("filler", "polite") for c in content):
+            plan.tool = last  # "five more degrees" after reclining: the backrest, not the cabin
+            _inherit_context(plan, r, speaker, ctx, force=True)
+    return plan
+
+
+def _names_object(r: Reading) -> bool:
+    """Whether a clause names the thing it acts on (not only a verb such as "heat it")."""
+    return any(c.has("obj.") and not c.has("act.") for c in r.chunks)
+
+
+def _bare_temperature(plan: Plan) -> bool:
+    """ "set it to 22", "make it 19 back here": with nothing to refer to, a bare value of cabin temperatures."""
+    n = plan.amount.last(None, "degrees")
+    air = {"dir.up", "dir.middle", "dir.down"}
+    return n is not None and not n.relative and 14 <= n.value <= 32 and not any(d & air for d in plan.dirs)
+
+
+def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext, force: bool = False) -> None:
+    """ "a bit warmer", "close it again": act where the same speaker's last request acted with this tool."""
+    spec = REGISTRY[plan.tool] if plan.tool else None
+    if spec is None or spec.key is None or plan.zones or ctx.speaker != speaker or ctx.function != plan.tool:
+        return
+    relative = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None or any(
+        n.relative for n in plan.amount.numbers)
+    if not (force or relative or plan.refers or any("frame.again" in c.senses for c in r.chunks)):
+        return
+    zones = ctx.zones_of(plan.tool, spec.key, speaker)
+    plan.zones = [targets.ZoneRef(z, z) for z in zones if z in SEATS]
+
+
+def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | None:
+    """A fragment at the start of a turn: the last turn's action again, with what the fragment changes.
+
+    Only targets ("and the passenger too", "now the other side"): the same values elsewhere.
+    A value or an action ("okay, then four", "turn it off", "a bit more"): the same function,
+    where it acted, with the new value; "more" keeps the last step's direction.
+    """
+    if frag.undo:
+        return [Plan("undo", args={"undo": True})] if ctx.last else None
+    # the last turn's request: what it did, or what it asked for when that was refused
+    # ("I can only move the driver's seat while the car is stopped" - "okay, then the passenger seat")
+    last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried
+    if not last:
+        return None
+    out: list[Plan] = []
+    says_value = bool(frag.acts or frag.dirs or not frag.amount.empty)
+    for ex in last:
+        spec = REGISTRY.get(ex.name)
+        if spec is None or (frag.zones and spec.key is None):
+            continue
+        own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
+            and ctx.speaker == speaker else []
+        if says_value:
+            plan = Plan(ex.name, feature=ex.absolute.get("feature"), acts=list(frag.acts), words=list(frag.words),
+                        dirs=list(frag.dirs), zones=list(frag.zones) or own, amount=copy.deepcopy(frag.amount),
+                        args={"direction": ex.direction}, several=frag.several, comparative=frag.comparative,
+                        more=frag.more, upright_step=frag.upright_step)
+        else:
+            values = {k: v for k, v in ex.absolute.items() if k != spec.key}
+            if ex.name == "navigate":
+                continue
+            plan = Plan(ex.name, feature=ex.absolute.get("feature"), zones=list(frag.zones) or own,
+                        args={"copy": values}, several=frag.several)
+        out.append(plan)
+    return out or None
+
+
+def _person_mention(lex: Lexicon, r: Reading, speaker: str) -> str | None:
+    """ "my daughter is sitting behind the passenger": the seat a named person sits in; a partner named
+    without a seat sits beside the speaker."""
+    nouns = [c for c in r.clause.chunks if c.has("person.noun")]
+    if not nouns:
+        return None
+    named = [z for z in (r.zones or targets.refs(lex, r.clause.chunks)) if z.kind not in ("person", "own")]
+    zones = targets.resolve(named, speaker, recent=[], person=None, several=True, per_seat=False) if named else None
+    if isinstance(zones, list) and len(zones) == 1 and zones[0] in SEATS:
+        return zones[0]
+    if any(w in lex.words("person", "beside") for c in nouns for w in c.text.split()):
+        return BESIDE[speaker]  # type: ignore[index]
+    return None
+
+
+def _answer_pending(readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome | None:
+    """The answer to the question the assistant asked last turn, if this turn is one."""
+    p = ctx.pending
+    if p is None or p.speaker != speaker:
+        return None
+    live = [r for r in readings if r.kind != frames.EMPTY]
+    if not live:
+        return None
+    words = [w for r in live for w in r.clause.words]
+    if p.kind == "confirm":
+        if all(r.kind in (frames.FRAGMENT, frames.INERT, frames.REPLY) for r in live):
+            if _said(words, "frame.yes", readings):
+                return Outcome(list(p.calls), True)
+            if _said(words, "frame.no", readings):
+                return Outcome([], True, say="Okay, I'll leave it as it is.")
+        return None
+    if len(live) != 1 or live[0].kind not in (frames.FRAGMENT, frames.INTENT):
+        return None
+    r = live[0]
+    if r.kind == frames.INTENT and r.tool != p.calls[0][0] if p.calls else True:
+        return None
+    zones = targets.resolve(r.zones, speaker, recent=list(p.options), person=ctx.person, several=True,
+                            per_seat=False) if r.zones else None
+    if not isinstance(zones, list) or zones == [None]:
+        return None
+    calls: list[RawCall] = []
+    for name, args in p.calls:
+        key = REGISTRY[name].key
+        for z in zones:
+            calls.append((name, {**args, **({key: z} if key and z is not None else {})}))
+    return Outcome(calls, True)
+
+
+def _said(words: list[str], sense: str, readings: list[Reading]) -> bool:
+    return any(c.has(sense) for r in readings for c in r.clause.chunks)
+
+
+def _unzoned(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall]:
+    """The calls of a plan with its target left open (for a question back)."""
+    spec = REGISTRY[plan.tool] if plan.tool else None
+    if spec is None:
+        return []
+    probe = copy.deepcopy(plan)
+    probe.zones = []
+    built = _build(probe, speaker, ctx, person)
+    if not isinstance(built, list):
+        return []
+    key = spec.key
+    return [(n, {k: v for k, v in a.items() if k != key}) for n, a in built]
+
+
+# -- building arguments ----------------------------------------------------------------------------
+def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall] | targets.Ask | None:
+    if plan.tool == "undo":
+        return [("undo", {})]
+    if plan.tool is None and _bare_temperature(plan):
+        plan.tool = "set_temperature"
+    if plan.tool is None:
+        return None
+    if plan.args.get("kind") == "remark":
+        feel = plan.args.get("feel")
+        if feel not in ("cold", "hot"):
+            return []
+        args: dict[str, Any] | None = {"delta": 1.0 if feel == "cold" else -1.0}
+        plan.tool = "set_temperature"
+        if plan.args.get("subject") == "person" and not plan.zones:
+            if person is None:
+                return targets.Ask("Who do you mean: the passenger, or someone in the back?", "zone",
+                                   ("passenger", "rear-left", "rear-right"))
+            plan.zones = [targets.ZoneRef(person, "")]
+        if plan.args.get("subject") == "all" and not plan.zones:
+            plan.zones = [targets.ZoneRef("all", "")]
+    elif plan.args.get("kind") == "situation":
+        if plan.tool == "close_openings":
+            return _close_openings(plan, speaker, ctx, person)
+        args = {k: v for k, v in plan.args.items() if k != "kind"}
+    elif plan.tool == "navigate":
+        return _navigate(plan, ctx)
+    elif "copy" in plan.args:
+        args = dict(plan.args["copy"])
+    elif plan.tool == "set_climate_feature" and plan.feature == "both_defrosters":
+        on = _feature(dataclasses.replace(plan, feature="front_defroster"), REGISTRY[plan.tool])
+        return [("set_climate_feature", {**(on or {}), "feature": f}) for f in ("front_defroster", "rear_defroster")]
+    else:
+        builder = BUILDERS.get(plan.tool)
+        if builder is None:
+            return None
+        args = builder(plan, REGISTRY[plan.tool])
+    if args is None:
+        return None
+    spec = REGISTRY[plan.tool]
+    if spec.key is None:
+        return [(plan.tool, args)]
+    zones = targets.resolve(plan.zones, speaker, recent=ctx.recent.get(plan.tool, []), person=person,
+                            several=plan.several, per_seat=plan.tool in _PER_SEAT, window=plan.tool == "set_window",
+                            there=_last_zones(ctx))
+    if isinstance(zones, targets.Ask):
+        return zones
+    return [(plan.tool, {**args, **({spec.key: z} if z is not None else {})}) for z in zones]
+
+
+def _last_zones(ctx: DialogueContext) -> list[str]:
+    """The seats the last request acted on ("and the fan there")."""
+    out: list[str] = []
+    for ex in ctx.last:
+        seat = next((v for k, v in ex.absolute.items() if k in ("zone", "seat", "window")), None)
+        if isinstance(seat, str) and seat not in out:
+            out.append(seat)
+    return out
+
+
+_PER_SEAT = {"set_window", "set_seat_heating", "set_seat_ventilation", "set_massage", "move_seat", "recline_seat"}
+
+
+def _close_openings(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall]:
+    """Rain or noise coming in: close what may be open (only open ones change) that the speaker controls."""
+    zones = targets.resolve(plan.zones, speaker, recent=[], person=person, several=True, per_seat=False)
+    if not isinstance(zones, list) or zones == [None]:
+        zones = ["all"]
+    calls: list[RawCall] = [("set_window", {"percent_open": 0, "window": z}) for z in zones if z is not None]
+    if speaker in ("driver", "passenger") and not plan.zones:
+        calls.append(("set_sunroof", {"position": 0}))
+    return calls
+
+
+def _navigate(plan: Plan, ctx: DialogueContext) -> list[RawCall] | None:
+    args = {k: v for k, v in plan.args.items() if k in ("place", "category")}
+    if args:
+        return [("navigate", args)]
+    last = next((ex for ex in reversed(ctx.last) if ex.name == "navigate"), None)
+    return None if last is None else None
+
+
+# the last action said wins; each builder says which senses it understands
+def _last(plan: Plan, options: tuple[str, ...]) -> tuple[str | None, str]:
+    for group, word in zip(reversed(plan.acts), reversed(plan.words), strict=False):
+        for o in options:
+            if o in group:
+                return o, word
+    return None, ""
+
+
+def _dir(plan: Plan, options: tuple[str, ...]) -> str | None:
+    for group in reversed(plan.dirs):
+        for o in options:
+            if o in group:
+                return o
+    return None
+
+
+def _sign(plan: Plan, act: str | None, word: str, up: tuple[str, ...], down: tuple[str, ...]) -> int:
+    """+1, -1 or 0 for the action said; a bare "more" after a step keeps that step's direction."""
+    sign = 1 if act in up else -1 if act in down else 0
+    if sign > 0 and word in plan.more and plan.args.get("direction") == -1:
+        return -1
+    return sign
+
+
+def _size(plan: Plan, spec: ToolSpec, count: float | None = None) -> float:
+    if count is not None:
+        return spec.step * count
+    return {"little": spec.little, "much": spec.much}.get(plan.amount.degree or "", spec.step)
+
+
+def _temperature(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    act, word = _last(plan, ("act.warm", "act.cool", "act.increase", "act.decrease", "act.on", "act.off", "act.set"))
+    sign = _sign(plan, act, word, ("act.warm", "act.increase"), ("act.cool", "act.decrease"))
+    if "obj.ac" in plan.objects and "obj.temperature" not in plan.objects:
+        sign = -sign  # "crank up the AC": more cooling
+    n = a.last("degrees", "fahrenheit", None)
+    steps = a.last("level")
+    if n is not None:
+        value = n.value
+        if n.unit == "fahrenheit" or (n.unit is None and 50 <= value <= 95 and plan.objects & {"obj.temperature"} and False):
+            value = round((value - 32) * 5 / 9 * 2) / 2
+        if n.relative:
+            sign = sign or n.sign
+            if not sign:
+                return None
+            return {"delta": sign * (value if n.unit != "fahrenheit" else abs(n.value) * 5 / 9)}
+        return {"celsius": float(value)}
+    if steps is not None and steps.relative and sign:
+        return {"delta": sign * spec.step * steps.value}
+    if a.extreme == "warmest" or (a.extreme == "max" and sign >= 0 and act != "act.cool"):
+        return {"celsius": float(spec.maximum)}  # type: ignore[arg-type]
+    if a.extreme in ("coldest", "min") or (a.extreme == "max" and sign < 0):
+        return {"celsius": float(spec.minimum)}  # type: ignore[arg-type]
+    if sign:
+        return {"delta": sign * _size(plan, spec)}
+    if act == "act.on":
+        return dict(spec.on or {})
+    if act == "act.off":
+        return dict(spec.off or {})
+    return None
+
+
+def _fan(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    act, word = _last(plan, ("act.off", "act.increase", "act.decrease", "act.on", "act.set", "act.warm", "act.cool",
+                             "frame.unwant"))
+    sign = _sign(plan, act, word, ("act.increase",), ("act.decrease",))
+    if act in ("act.off", "frame.unwant"):
+        return dict(spec.off or {})  # "switch the fan off completely"
+    n = a.last("percent", "level", None)
+    if n is not None:
+        if n.relative:
+            sign = sign or 1
+            return {"delta": int(round(sign * (n.value if n.unit == "percent" else n.value * spec.step)))}
+        if n.unit == "percent" or (n.unit is None and n.value > 10):
+            return {"percent": int(round(n.value))}
+        return {"level": int(round(n.value))}
+    if a.extreme == "max":
+        return {"percent": int(spec.maximum)}  # type: ignore[arg-type]
+    if a.extreme == "min":
+        return {"percent": int(spec.minimum)}  # type: ignore[arg-type]
+    if a.named is not None and act not in ("act.off",) and not sign:
+        return {"percent": int(spec.named[a.named])}
+    if act in ("act.off", "frame.unwant"):
+        return dict(spec.off or {})
+    if sign:
+        return {"delta": int(sign * _size(plan, spec))}
+    if act == "act.on":
+        return dict(spec.on or {})
+    return None
+
+
+def _air(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    d = _dir(plan, ("dir.up", "dir.middle", "dir.down", "obj.windshield", "obj.window"))
+    if d is None:
+        return None
+    return {"direction": {"obj.windshield": "up", "obj.window": "up"}.get(d, d.removeprefix("dir."))}
+
+
+def _feature(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    act, _ = _last(plan, ("act.off", "act.close", "frame.unwant", "act.on", "act.open", "act.set", "act.warm"))
+    on = act not in ("act.off", "act.close", "frame.unwant")
+    feature = plan.feature or "air_conditioning"
+    if feature == "recirculation" and "obj.fresh_air" in plan.objects and "obj.recirculation" not in plan.objects:
+        on = not on  # "use outside air": recirculation off
+    return {"feature": feature, "on": on}
+
+
+def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    act, word = _last(plan, ("act.off", "frame.unwant", "act.decrease", "act.increase", "act.warm", "act.cool",
+                             "act.on", "act.set", "act.open", "act.close", "feel.hot", "feel.cold"))
+    comparative = word in plan.comparative or act in ("act.increase", "act.decrease")
+    if act in ("act.off", "frame.unwant", "act.close"):
+        return {"level": 0}
+    if act == "feel.hot" and plan.tool == "set_seat_heating":
+        return {"delta": -1}
+    n = a.last("level", None)
+    if n is not None:
+        if n.relative:
+            sign = -1 if act == "act.decrease" else 1
+            return {"delta": int(sign * n.value)}
+        return {"level": int(round(n.value))}
+    if a.extreme == "max":
+        return {"level": int(spec.maximum)}  # type: ignore[arg-type]
+    if a.extreme == "min":
+        return {"level": int(spec.minimum)}  # type: ignore[arg-type]
+    if a.named is not None:
+        return {"level": int(spec.named[a.named])}
+    if comparative and act in ("act.increase", "act.warm", "act.cool", "act.decrease"):
+        up = act == "act.increase" or (act == "act.warm" and plan.tool == "set_seat_heating") or (
+            act == "act.cool" and plan.tool == "set_seat_ventilation")
+        return {"delta": int(_size(plan, spec)) * (1 if up else -1)}
+    if a.degree == "little":
+        return {"level": 1}
+    return dict(spec.on or {})
+
+
+def _move(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    d = _dir(plan, ("dir.back", "dir.forward"))
+    if d is None:
+        n = a.last(None, "mm")
+        if n is not None and not n.relative:
+            return {"position_mm": int(round(n.value))}
+        return None
+    sign = 1 if d == "dir.back" else -1
+    if a.extreme is not None:
+        return {"position_mm": int(spec.maximum if sign > 0 else spec.minimum)}  # type: ignore[arg-type]
+    n = a.last("mm", "cm", "inch")
+    if n is not None:
+        mm = n.value * {"mm": 1, "cm": 10, "inch": 25}[n.unit or "mm"]
+        return {"delta_mm": int(round(sign * mm))}
+    return {"delta_mm": int(sign * _size(plan, spec))}
+
+
+def _recline(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    act, word = _last(plan, ("act.upright", "act.recline", "act.increase", "act.decrease"))
+    d = _dir(plan, ("dir.back", "dir.forward"))
+    sign = -1 if act in ("act.upright", "act.decrease") or (act is None and d == "dir.forward") else 1
+    n = a.last("degrees", None)
+    if n is not None:
+        if n.relative:
+            return {"delta_degrees": sign * n.value}
+        return {"degrees": float(n.value)}
+    if a.extreme is not None:
+        return {"degrees": float(spec.maximum if sign > 0 and a.extreme != "min" else spec.minimum)}  # type: ignore[arg-type]
+    if act is None and d is None:
+        return None
+    if sign < 0 and a.degree is None and word not in plan.upright_step:
+        return {"degrees": float(spec.minimum)}  # "sit me up straight"
+    return {"delta_degrees": sign * _size(plan, spec)}
+
+
+def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    a = plan.amount
+    field_name = spec.absolute or "percent_open"
+    act, word = _last(plan, ("act.tilt", "act.open", "act.close", "act.increase", "act.decrease", "act.set",
+                             "act.move"))
+    if act == "act.tilt" and plan.tool == "set_sunroof":
+        return {"position": -100}
+    opening = act in ("act.open", "act.increase")
+    closing = act in ("act.close", "act.decrease")
+    n = a.last("percent", None)
+    if n is not None and 0 <= n.value <= 100 or (n is not None and n.unit == "percent"):
+        if n.relative:
+            return {"delta": int(round(n.value * (-1 if closing else 1)))}
+        return {field_name: int(round(n.value))}
+    if a.fraction is not None:
+        return {field_name: int(a.fraction)}
+    if a.extreme is not None:
+        return {field_name: 0 if closing or a.extreme == "min" else 100}
+    if a.degree is not None or act in ("act.increase", "act.decrease") or word in plan.more:
+        if not (opening or closing):
+            return None
+        return {"delta": int(_size(plan, spec)) * (-1 if closing else 1)}
+    if opening:
+        return dict(spec.on or {})
+    if closing:
+        return dict(spec.off or {})
+    return None
+
+
+def _cancel(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
+    return {}
+
+
+BUILDERS: dict[str, Callable[[Plan, ToolSpec], dict[str, Any] | None]] = {
+    "set_temperature": _temperature, "set_fan_speed": _fan, "set_air_distribution": _air,
+    "set_climate_feature": _feature, "set_seat_heating": _seat_level, "set_seat_ventilation": _seat_level,
+    "set_massage": _seat_level, "move_seat": _move, "recline_seat": _recline, "set_window": _opening,
+    "set_sunroof": _opening, "cancel_navigation": _cancel,
+}
+"""Tool -> how what was said becomes its arguments."""
+
+
+def restore(ex: Executed) -> RawCall | None:
+    """The call that sets back what ``ex`` changed ("undo that")."""
+    if not ex.before:
+        return None
+    value = next(iter(ex.before.values()))
+    if ex.name == "navigate":
+        return ("cancel_navigation", {}) if value is None else None
+    if ex.name == "set_climate_feature":
+        return ("set_climate_feature", {"feature": ex.absolute["feature"], "on": bool(value)})
+    spec = REGISTRY.get(ex.name)
+    if spec is None or spec.restore is None:
+        return None
+    zone = {spec.key: ex.absolute[spec.key]} if spec.key and spec.key in ex.absolute else {}
+    return (ex.name, {**zone, **spec.restore(value)})

@@ -1,0 +1,165 @@
+"""The target grammar: which zone, seat or window a clause names.
+
+Rows, sides, seats and zones; "both", "all", "every"; "my", "mine"; "the other side", "next to
+me", "behind me"; "for him/her" (the person last named in the session); "left"/"right" as a
+side only where it can be one ("the right window", "on the right", "rear right"), never in
+"right now" or "push it right back". A bare "the back window" said by the driver names two
+windows: the resolver asks which.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.domain import BEHIND, BESIDE, GROUPS, LEFT, RIGHT, ROW, SEATS, zone_of
+from assistant.understanding.lexicon import Chunk, Lexicon
+
+KINDS = ("driver", "passenger", "rear-left", "rear-right", "front", "rear", "all", "own", "beside", "behind",
+         "other", "left", "right", "person", "there")
+
+
+@dataclass(frozen=True)
+class ZoneRef:
+    """A target named in a clause, before it is resolved against the speaker and the dialogue."""
+
+    kind: str
+    """A seat, a group (front, rear, all), or own / beside / behind / other / left / right / person / both."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question back instead of a guess: which of several targets was meant."""
+
+    question: str
+    slot: str
+    options: tuple[str, ...]
+
+
+def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list[ZoneRef]:
+    """The targets of a clause. ``directions``: its tool reads "front"/"back" as a direction, not a row."""
+    side_nouns = set(lex.words("zone", "side_nouns"))
+    out: list[ZoneRef] = []
+    for i, c in enumerate(chunks):
+        kinds = [k for k in c.family("zone") if k in KINDS]
+        if c.has("frame.both"):
+            out.append(ZoneRef("both", c.text))
+            continue
+        if not kinds:
+            continue
+        if directions and c.has("dir.") and set(kinds) <= {"front", "rear"}:
+            continue
+        kind = kinds[0]
+        if kind in ("left", "right") and not _is_side(lex, c, chunks, i, side_nouns):
+            continue
+        if kind == "own" and c.text in lex.group("weak_own") and len(out) > 0:
+            continue
+        if kind == "own" and i + 1 < len(chunks) and chunks[i + 1].has("person.noun"):
+            continue  # "for my daughter": her seat, not mine
+        out.append(ZoneRef(kind, c.text))
+    return out
+
+
+def _is_side(lex: Lexicon, c: Chunk, chunks: list[Chunk], i: int, side_nouns: set[str]) -> bool:
+    if len(c.text.split()) > 1:
+        return True  # "on the right", "the left one"
+    around = [chunks[j] for j in (i - 1, i + 1) if 0 <= j < len(chunks)]
+    return any(n.text in side_nouns or n.has("obj.window", "obj.seat", "zone.") for n in around) or (
+        i > 0 and chunks[i - 1].text in lex.group("side_lead") and i == len(chunks) - 1)
+
+
+def plural(lex: Lexicon, chunks: list[Chunk]) -> bool:
+    """Whether the clause speaks of several windows or seats ("the back windows", "both")."""
+    return any(w in lex.group("plural") for c in chunks for w in c.text.split()) or any(c.has("frame.both") for c in chunks)
+
+
+def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: str | None,
+            several: bool, per_seat: bool, window: bool = False, there: list[str] | None = None) -> list[str | None] | Ask:
+    """Concrete zones (None: the speaker's own), or a question back.
+
+    ``recent``: the seats this tool last acted on in the session (for "the other one", "the
+    left one", "both"); ``person``: the seat of the person last named; ``several``: the clause
+    speaks in the plural; ``per_seat``: a window or seat function, where "the back window"
+    from the driver's seat is two windows and needs asking.
+    """
+    if not found:
+        return ["all"] if several and per_seat else [None]  # "close the windows", "heat the seats"
+    if all(r.kind == "own" for r in found):
+        return [None]  # "my seat": the speaker's own, left implicit
+    seats: list[str] = []
+    rows: list[str] = []
+    sides: list[str] = []
+    for r in found:
+        k = r.kind
+        if k in SEATS:
+            seats.append(k)
+        elif k in ("front", "rear"):
+            rows.append(k)
+        elif k == "all":
+            return ["all"]
+        elif k == "own":
+            seats.append(speaker)
+        elif k == "beside":
+            # "the window next to me" is the speaker's own; "the seat next to me" is the neighbour's
+            seats.append(speaker if window else BESIDE[speaker])  # type: ignore[index]
+        elif k == "behind":
+            behind = BEHIND.get(speaker)  # type: ignore[call-overload]
+            if behind is None:
+                return Ask("Whose seat do you mean?", "zone", ("rear-left", "rear-right"))
+            seats.append(behind)
+        elif k == "other":
+            base = recent[-1] if recent else speaker
+            seats.append(BESIDE[base])  # type: ignore[index]
+        elif k in ("left", "right"):
+            sides.append(k)
+        elif k == "person":
+            if any(o.kind in SEATS or o.kind in ("front", "rear") for o in found):
+                continue  # "the rear right window for her": the seat is named
+            if person is None:
+                return Ask("Who do you mean: the passenger, or someone in the back?", "zone",
+                           ("passenger", "rear-left", "rear-right"))
+            seats.append(person)
+        elif k == "both":
+            if len(found) == 1:  # "both rear zones": the row says which two
+                rows.append(_both(recent, speaker))
+        elif k == "there":
+            if not there:
+                return Ask("Where do you mean?", "zone", SEATS)
+            seats.extend(there)
+    if sides:
+        row = rows[-1] if rows else (_row_of(recent) or "front")
+        rows = [r for r in rows if r != row]
+        for side in sides:
+            seats.append((LEFT if side == "left" else RIGHT)[row])
+    for row in rows:
+        members = GROUPS[row]
+        if per_seat and not several and speaker == "driver" and not seats:
+            names = " or ".join(_label(m) for m in members)
+            return Ask(f"Which one, {names}?", "zone", members)
+        seats.extend(members)
+    unique: list[str] = []
+    for s in seats:
+        if s not in unique:
+            unique.append(s)
+    try:
+        return [zone_of(unique)] if len(unique) > 1 else [unique[0]]
+    except ValueError:
+        return list(unique)  # e.g. driver and rear-right: one call each
+
+
+def _both(recent: list[str], speaker: str) -> str:
+    if len(set(recent)) >= 2:
+        rows = {ROW[s] for s in recent if s in ROW}  # type: ignore[index]
+        if len(rows) == 1:
+            return rows.pop()
+    return ROW.get(speaker, "front")  # type: ignore[call-overload, no-any-return]
+
+
+def _row_of(recent: list[str]) -> str | None:
+    rows = {ROW.get(s) for s in recent if s in ROW}  # type: ignore[call-overload]
+    return rows.pop() if len(rows) == 1 else None
+
+
+def _label(seat: str) -> str:
+    return {"driver": "the driver's", "passenger": "the passenger's", "rear-left": "rear left",
+            "rear-right": "rear right"}[seat]
