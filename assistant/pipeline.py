@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.policy import Policy, Step
+from assistant.registry import TOPIC_TOOL, zone_key
 from assistant.replies import already_reply, outcome_reply, query_reply, reply_only, success_reply
 from assistant.understanding.context import DialogueContext, Executed
 from assistant.understanding.tools import ACTING_TOOLS, ToolCall
@@ -130,6 +131,12 @@ class Pipeline:
             error = {"code": code, "message": outcome_reply(steps[0], [r]) or code}
         tried = [Executed(c.name, None, c.arguments.model_dump(exclude_none=True)) for c in understood.calls
                  if c.name in ACTING_TOOLS]
+        for c in understood.calls:  # "what's it in the back?" - "set it to 19": the question names the target
+            tool = TOPIC_TOOL.get(str(getattr(c.arguments, "topic", ""))) if c.name == "get_vehicle_state" else None
+            if tool is not None and not tried:
+                key = zone_key(tool)
+                zone = getattr(c.arguments, "zone", None)
+                tried.append(Executed(tool, zone, {key: zone} if key and zone else {}))
         session.context.remember(executed, speaker, tried)
 
         after = gateway.state.snapshot()

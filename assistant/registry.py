@@ -221,6 +221,11 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
 ]}
 """Tool name -> its entry."""
 
+TOPIC_TOOL = {"temperature": "set_temperature", "fan_speed": "set_fan_speed", "air_distribution": "set_air_distribution",
+              "seat_heating": "set_seat_heating", "massage": "set_massage", "seat_position": "move_seat",
+              "window": "set_window", "sunroof": "set_sunroof", "destination": "navigate"}
+"""The tool a question's topic is about, for "set it to 19" after "what's the temperature in the back?"."""
+
 FEATURE_OF = {"obj.ac": "air_conditioning", "obj.recirculation": "recirculation", "obj.fresh_air": "recirculation",
               "obj.defroster": "front_defroster", "obj.rear_glass": "rear_defroster"}
 """Which climate feature an object sense names."""

@@ -64,6 +64,9 @@ def read(lex: Lexicon, chunks: list[Chunk]) -> Amount:
     amount = Amount()
     counts = lex.counts
     for i, c in enumerate(chunks):
+        if c.is_number and c.value == 1 and i > 0 and (chunks[i - 1].text in lex.group("pronoun_one") or (
+                chunks[i - 1].has("zone.") and not (i + 1 < len(chunks) and chunks[i + 1].has("amt.")))):
+            continue  # "the one on the right", "that one": a pronoun, not a number
         if c.is_number or c.text in counts:
             value = c.value if c.value is not None else counts[c.text]
             unit, relative = _unit_and_relation(lex, chunks, i)
@@ -108,5 +111,11 @@ def _unit_and_relation(lex: Lexicon, chunks: list[Chunk], i: int) -> tuple[str |
         j -= 1
     if j >= 0 and (chunks[j].text in comparative or chunks[j].text in lex.group("change_verbs")
                    or chunks[j].has("act.increase", "act.decrease", "act.warm", "act.cool")):
+        return unit, True
+    # "drop the fan three levels": a count of steps with a verb of change, and no "to" before it
+    if unit in ("level", "degrees") and (j < 0 or chunks[j].text not in lex.group("target")) and not (
+            prev is not None and prev.has("amt.level") and i > 1 and chunks[i - 2].text in lex.group("target")) and any(
+            c.has("act.increase", "act.decrease") and not c.has("act.set") for c in chunks[:i]) and nxt is not None and \
+            nxt.has(f"amt.{unit}"):
         return unit, True
     return unit, False

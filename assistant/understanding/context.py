@@ -77,6 +77,7 @@ class DialogueContext:
         self.turns += 1
         if tried:
             self.tried, self.tried_done = tried, bool(executed)
+            self.speaker = speaker
         if executed:
             self.last = executed
             self.speaker = speaker

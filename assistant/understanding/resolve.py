@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.domain import BESIDE, SEATS
+from assistant.domain import BESIDE, ROW, SEATS
 from assistant.registry import REGISTRY, ToolSpec
 from assistant.understanding import frames, targets
 from assistant.understanding.amounts import Amount
@@ -92,7 +92,13 @@ class Plan:
         if other.feature is not None:
             out.feature = other.feature
         if other.zones:
-            out.zones = list(other.zones)
+            sides = {"left", "right"}
+            if all(z.kind in sides for z in other.zones) and self.zones and not any(z.kind in sides for z in self.zones):
+                rows = {ROW[z.kind] for z in self.zones if z.kind in ROW}  # type: ignore[index]
+                rows |= {z.kind for z in self.zones if z.kind in ("front", "rear")}
+                out.zones = [targets.ZoneRef(r, r) for r in rows] + list(other.zones)  # "the left rear one, no, the right"
+            else:
+                out.zones = list(other.zones)
             out.several = other.several
         if not other.amount.empty:
             out.amount = copy.deepcopy(other.amount)
@@ -374,7 +380,8 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
             better.object_chunks = list(topic)
             return better
     last = ctx.function
-    if last and last != plan.tool and not plan.objects and last in REGISTRY and ctx.speaker == speaker:
+    named = [c for c in r.chunks if c.has("obj.") and not c.has("amt.")]
+    if last and last != plan.tool and not named and last in REGISTRY and ctx.speaker == speaker:
         s = REGISTRY[last].senses
         content = [c for c in r.chunks if not c.is_filler]
         if s.keys and all(any(s.accepts(x) for x in c.senses) or c.has("filler", "polite") for c in content):
@@ -384,8 +391,8 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
 
 
 def _names_object(r: Reading) -> bool:
-    """Whether a clause names the thing it acts on (not only a verb such as "heat it")."""
-    return any(c.has("obj.") and not c.has("act.") for c in r.chunks)
+    """Whether a clause names the thing it acts on (not only a verb such as "heat it", or a unit: "degrees")."""
+    return any(c.has("obj.") and not c.has("act.", "amt.") for c in r.chunks)
 
 
 def _bare_temperature(plan: Plan) -> bool:
@@ -423,13 +430,20 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     if not last:
         return None
     out: list[Plan] = []
-    says_value = bool(frag.acts or frag.dirs or not frag.amount.empty)
+    says_value = bool([g for g in frag.acts if g - {"act.set"}] or frag.dirs or not frag.amount.empty)
     for ex in last:
         spec = REGISTRY.get(ex.name)
         if spec is None or (frag.zones and spec.key is None):
             continue
         own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
             and ctx.speaker == speaker else []
+        if says_value and ex.before and any("act.on" in g for g in frag.acts) and _switched_off(ex) and (
+                frag.amount.empty and any(w.split()[0] in ("back",) or "again" in w for w in frag.words)):
+            restored = restore(ex)  # "turn it back on": as it was before it was switched off
+            if restored is not None:
+                out.append(Plan(restored[0], args={"copy": {k: v for k, v in restored[1].items() if k != spec.key}},
+                                zones=own))
+                continue
         if says_value:
             plan = Plan(ex.name, feature=ex.absolute.get("feature"), acts=list(frag.acts), words=list(frag.words),
                         dirs=list(frag.dirs), zones=list(frag.zones) or own, amount=copy.deepcopy(frag.amount),
@@ -443,6 +457,11 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
                         args={"copy": values}, several=frag.several)
         out.append(plan)
     return out or None
+
+
+def _switched_off(ex: Executed) -> bool:
+    value = ex.absolute.get("level", ex.absolute.get("on", ex.absolute.get("percent", None)))
+    return value in (0, False)
 
 
 def _person_mention(lex: Lexicon, r: Reading, speaker: str) -> str | None:
@@ -776,7 +795,7 @@ def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     act, word = _last(plan, ("act.tilt", "act.open", "act.close", "act.increase", "act.decrease", "act.set",
                              "act.move"))
     if act == "act.tilt" and plan.tool == "set_sunroof":
-        return {"position": -100}
+        return {"position": -int(a.fraction) if a.fraction is not None else -100}  # "tilt it halfway"
     opening = act in ("act.open", "act.increase")
     closing = act in ("act.close", "act.decrease")
     n = a.last("percent", None)

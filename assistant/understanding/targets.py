@@ -15,7 +15,7 @@ from assistant.domain import BEHIND, BESIDE, GROUPS, LEFT, RIGHT, ROW, SEATS, zo
 from assistant.understanding.lexicon import Chunk, Lexicon
 
 KINDS = ("driver", "passenger", "rear-left", "rear-right", "front", "rear", "all", "own", "beside", "behind",
-         "other", "left", "right", "person", "there")
+         "other", "left", "right", "person", "there", "myleft", "myright", "infront")
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,22 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             seats.append(speaker)
         elif k == "beside":
             # "the window next to me" is the speaker's own; "the seat next to me" is the neighbour's
-            seats.append(speaker if window else BESIDE[speaker])  # type: ignore[index]
+            seats.append(speaker if window and r.text in ("next to me", "beside me", "by me") else BESIDE[speaker])  # type: ignore[index]
         elif k == "behind":
             behind = BEHIND.get(speaker)  # type: ignore[call-overload]
             if behind is None:
                 return Ask("Whose seat do you mean?", "zone", ("rear-left", "rear-right"))
             seats.append(behind)
+        elif k in ("myleft", "myright"):
+            # the seat beside the speaker on that side; on the speaker's own side only the door is there
+            on_left = speaker in ("driver", "rear-left")
+            towards_neighbour = (k == "myright") == on_left
+            seats.append(BESIDE[speaker] if towards_neighbour else speaker)  # type: ignore[index]
+        elif k == "infront":
+            ahead = {"rear-left": "driver", "rear-right": "passenger"}.get(speaker)
+            if ahead is None:
+                return Ask("Which seat do you mean?", "zone", SEATS)
+            seats.append(ahead)
         elif k == "other":
             base = recent[-1] if recent else speaker
             seats.append(BESIDE[base])  # type: ignore[index]
@@ -127,10 +137,14 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
                 return Ask("Where do you mean?", "zone", SEATS)
             seats.extend(there)
     if sides:
-        row = rows[-1] if rows else (_row_of(recent) or "front")
-        rows = [r for r in rows if r != row]
+        if not rows and not recent and several:
+            rows_of_side = ["front", "rear"]  # "the windows on the right side": both rows
+        else:
+            rows_of_side = [rows[-1] if rows else (_row_of(recent) or "front")]
+        rows = [r for r in rows if r not in rows_of_side]
         for side in sides:
-            seats.append((LEFT if side == "left" else RIGHT)[row])
+            for row in rows_of_side:
+                seats.append((LEFT if side == "left" else RIGHT)[row])
     for row in rows:
         members = GROUPS[row]
         if per_seat and not several and speaker == "driver" and not seats:
