@@ -219,6 +219,9 @@ class Policy:
             if path not in self.catalog.paths:
                 raise Refused("Only the front seats can be moved.")
             if z == "driver" and float(state.get(SPEED) or 0.0) > self.config.seat_speed_limit_kmh:  # type: ignore[arg-type]
+                if a.seat in GROUPS and len(zones) > 1:  # "move both front seats back" at speed: the passenger's moves
+                    step.notes.append("The driver's seat stays where it is while the car is moving.")
+                    continue
                 raise Refused("I can only move the driver's seat while the car is stopped.")
             lim = self.catalog.limits(path)
             if leaf == "Position":

@@ -85,13 +85,16 @@ class Reading:
 def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     """The reading of one clause."""
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
+    cut = next((k for k, c in enumerate(chunks) if c.text in lex.group("instead_of")), None)
+    if cut is not None and cut > 0:
+        chunks = chunks[:cut]  # "blow it at my face instead of my feet": what follows is excluded
     if all(c.senses <= {"filler", "polite"} and c.senses for c in chunks):
         return Reading(clause, EMPTY)
     # what must be accounted for: words that cannot be filler ("please" and "on" may be)
     content = [c for c in chunks if not c.has("filler", "polite")]
     if not content:
-        if not any(c.has("act.", "zone.", "dir.", "amt.", "obj.", "frame.it", "frame.same", "frame.undo", "feel.")
-                   and not c.text in lex.group("weak_own") for c in chunks):
+        if not any(c.has("act.", "dir.", "amt.", "obj.", "frame.it", "frame.same", "frame.undo", "feel.")
+                   or (c.has("zone.") and not c.has("zone.left", "zone.right")) for c in chunks):
             return Reading(clause, EMPTY)  # "Right," "okay then"
         content = [c for c in chunks if not c.is_filler]
     if all(c.has("greeting") for c in content):
@@ -127,6 +130,8 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
             best.args["complaint"] = True  # "too much wind": what is wrong, a reason beside a request
         return best
     degree_only = all(c.senses - {"filler", "polite"} <= {"amt.little", "amt.much"} for c in content)
+    if statement:
+        return Reading(clause, INERT, chunks=chunks, unexplained=content)  # "it's all steamed up": a description
     if all(c.has(*_FRAGMENT_SENSES) or c.is_filler for c in content) and not degree_only:
         r = Reading(clause, FRAGMENT, chunks=chunks)
         r.zones = targets.refs(lex, chunks)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.domain import BESIDE, ROW, SEATS
+from assistant.domain import BESIDE, ROW, SEATS, seats_of
 from assistant.registry import REGISTRY, ToolSpec
 from assistant.understanding import frames, targets
 from assistant.understanding.amounts import Amount
@@ -64,7 +64,8 @@ class Plan:
         acts, words, dirs, objects = [], [], [], set()
         for k, c in enumerate(r.chunks):
             a = frozenset(s for s in c.senses if s.startswith("act.") or s == "frame.unwant" or s.startswith("feel."))
-            if a and c.text in lex.group("particles") and len(acts) == 1 and acts[0] & _OWN_DIRECTION:
+            if a and c.text in lex.group("particles") and len(acts) == 1 and acts[0] & _OWN_DIRECTION \
+                    and "act.set" not in acts[0]:
                 a = frozenset()  # "cool my seat down", "warm it up": the particle repeats its verb
             if "act.on" in a and "amt.to" in c.senses and _before_a_value(r.chunks, k):
                 a = a - {"act.on"}  # "cooler on my side", "put it on 24": "on" is a preposition
@@ -72,6 +73,8 @@ class Plan:
                 acts.append(a)
                 words.append(c.text)
             d = frozenset(s for s in c.senses if s.startswith("dir.") or s in ("obj.windshield", "obj.window"))
+            if d and c.has("zone.") and r.tool not in _DIRECTED:
+                d = frozenset()  # "up front", "the back": a place in the cabin, not a direction
             if d:
                 dirs.append(d)
             objects |= {s for s in c.senses if s.startswith("obj.")}
@@ -119,6 +122,7 @@ def _before_a_value(chunks: list[Any], k: int) -> bool:
 
 
 _OWN_DIRECTION = frozenset({"act.warm", "act.cool", "act.open", "act.close", "act.recline", "act.upright", "act.tilt"})
+_DIRECTED = {"move_seat", "recline_seat", "set_air_distribution"}
 
 
 @dataclass
@@ -143,11 +147,12 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     extra: list[RawCall] = []
     unsure: list[str] = []
     person = ctx.person
-    answered = _answer_pending(readings, speaker, ctx)
+    answered = _answer_pending(lex, readings, speaker, ctx)
     if answered is not None:
         return answered
     previous: Plan | None = None
     antecedent: Plan | None = None
+    mentioned: list[Any] = []
     retracted = False
     negated_only = False
     i = 0
@@ -191,6 +196,12 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 extra.append(("reply_only", dict(r.args)))
             continue
         if r.kind == frames.INERT:
+            narrowed = _narrow(lex, previous, r, speaker)
+            if narrowed:
+                continue
+            named = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            if named:
+                mentioned = named
             target = previous if previous is not None else _last_navigation(ctx) if cl.correction else None
             if target is not None and target.tool == "navigate" and (cl.correction or not (
                     set(target.args) & {"place", "category"})):
@@ -258,6 +269,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 joined = Clause(r.clause.chunks + nxt.clause.chunks, nxt.clause.sentence)
                 readings[i] = frames.read(lex, joined, speaker)
                 continue
+            if mentioned and plan.acts and not plan.objects:
+                # "the twins keep fiddling with the windows, close both back ones"
+                reread = frames.read(lex, Clause(mentioned + r.clause.chunks, cl.sentence), speaker)
+                if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+                    plan = Plan.of(lex, reread)
+                    plans.append(plan)
+                    previous = plan
+                    continue
             # a fragment of its own: later fragments and corrections complete it ("make it, uh, twenty, no,
             # nineteen"); what is still missing at the end comes from the last turn ("okay, then four")
             plan.tool = None
@@ -328,11 +347,28 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if retracted or negated_only:
             return Outcome([], True, say="Okay, I'll leave it as it is.", person=person)
         return Outcome([], False, reason="nothing recognised", person=person)
-    topic = next((" ".join(c.text for c in p.object_chunks) for p in reversed(plans) if p.object_chunks), None)
+    topic = next((" ".join(c.text for c in p.object_chunks) if p.object_chunks else lex.data["tool_nouns"].get(p.tool)
+                  for p in reversed(plans) if p.tool in lex.data["tool_nouns"]), None)
     return Outcome(calls, True, ask=ask, pending=pending, person=person, topic=topic)
 
 
 # -- between clauses and turns -------------------------------------------------------------------
+def _narrow(lex: Lexicon, previous: Plan | None, r: Reading, speaker: str) -> bool:
+    """ "make it warmer on the kids' side, they sit behind me": a description naming one seat of the group."""
+    if previous is None or not previous.zones:
+        return False
+    named = [z for z in targets.refs(lex, r.clause.chunks) if z.kind not in ("own", "person")]
+    if not named:
+        return False
+    one = targets.resolve(named, speaker, recent=[], person=None, several=False, per_seat=False)
+    group = targets.resolve(previous.zones, speaker, recent=[], person=None, several=True, per_seat=False)
+    if isinstance(one, list) and isinstance(group, list) and len(one) == 1 and one[0] in SEATS and \
+            len(group) == 1 and group[0] in ("front", "rear", "all") and one[0] in seats_of(str(group[0])):
+        previous.zones = [targets.ZoneRef(str(one[0]), "")]
+        return True
+    return False
+
+
 def _takes(previous: Plan, frag: Plan) -> bool:
     """Whether a fragment can belong to the plan before it: its actions and directions are the tool's."""
     if previous.tool is None or previous.tool not in REGISTRY:
@@ -479,12 +515,13 @@ def _person_mention(lex: Lexicon, r: Reading, speaker: str) -> str | None:
     return None
 
 
-def _answer_pending(readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome | None:
+def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome | None:
     """The answer to the question the assistant asked last turn, if this turn is one."""
     p = ctx.pending
     if p is None or p.speaker != speaker:
         return None
-    live = [r for r in readings if r.kind != frames.EMPTY]
+    live = [r for r in readings if r.kind != frames.EMPTY] or [
+        r for r in readings if targets.refs(lex, r.clause.chunks)]  # "right." answers "rear left or rear right?"
     if not live:
         return None
     words = [w for r in live for w in r.clause.words]
@@ -500,8 +537,9 @@ def _answer_pending(readings: list[Reading], speaker: str, ctx: DialogueContext)
     r = live[0]
     if r.kind == frames.INTENT and r.tool != p.calls[0][0] if p.calls else True:
         return None
-    zones = targets.resolve(r.zones, speaker, recent=list(p.options), person=ctx.person, several=True,
-                            per_seat=False) if r.zones else None
+    found = r.zones or targets.refs(lex, r.clause.chunks)
+    zones = targets.resolve(found, speaker, recent=list(p.options), person=ctx.person, several=True,
+                            per_seat=False) if found else None
     if not isinstance(zones, list) or zones == [None]:
         return None
     calls: list[RawCall] = []
@@ -695,6 +733,8 @@ def _fan(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         return {"percent": int(spec.maximum)}  # type: ignore[arg-type]
     if a.extreme == "min":
         return {"percent": int(spec.minimum)}  # type: ignore[arg-type]
+    if a.fraction is not None and not sign:
+        return {"percent": int(a.fraction)}  # "fan at half speed"
     if a.named is not None and act not in ("act.off",) and not sign:
         return {"percent": int(spec.named[a.named])}
     if act in ("act.off", "frame.unwant"):

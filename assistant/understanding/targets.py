@@ -15,7 +15,7 @@ from assistant.domain import BEHIND, BESIDE, GROUPS, LEFT, RIGHT, ROW, SEATS, zo
 from assistant.understanding.lexicon import Chunk, Lexicon
 
 KINDS = ("driver", "passenger", "rear-left", "rear-right", "front", "rear", "all", "own", "beside", "behind",
-         "other", "left", "right", "person", "there", "myleft", "myright", "infront")
+         "other", "left", "right", "person", "there", "myleft", "myright", "infront", "behindit")
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,11 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             if ahead is None:
                 return Ask("Which seat do you mean?", "zone", SEATS)
             seats.append(ahead)
+        elif k == "behindit":
+            base = recent[-1] if recent else None
+            if base not in BEHIND:
+                return Ask("Which seat do you mean?", "zone", SEATS)
+            seats.append(BEHIND[base])  # type: ignore[index]
         elif k == "other":
             base = recent[-1] if recent else speaker
             seats.append(BESIDE[base])  # type: ignore[index]
