@@ -102,8 +102,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             close()
             pending_correction = True
             continue
-        if c.text == "," and _lone_verb(lex, current):
-            continue  # "Cool, my seat on level 2": the recogniser's comma after a leading verb
+        if c.text == "," and (_lone_verb(lex, current) or (current and all(x.senses <= {"filler", "polite"} and x.senses for x in current))):
+            continue  # "Cool, my seat on level 2", "is the, um, sunroof open": the recogniser's commas
         if c.has("frame.separators") and _is_separator(c, current, chunks, i):
             close(c.text)
             continue

@@ -100,7 +100,10 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     if all(c.has("greeting") for c in content):
         return Reading(clause, REPLY, args={"reason": "greeting"})
     words = [w for c in chunks for w in c.text.split()]
-    question = _question(lex, clause, content, words)
+    openers = set(lex.words("frame", "question"))
+    lead = next((k for k, c in enumerate(chunks)  # "yo, is my seat heater on": the hesitation is not the question
+                 if not c.has("polite") or c.text.split()[0] in openers), 0)
+    question = _question(lex, clause, content, [w for c in chunks[lead:] for w in c.text.split()])
     if question is not None:
         return question
     situation = find_pattern(lex, words)
