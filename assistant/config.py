@@ -66,6 +66,11 @@ class UnderstandingConfig(_Section):
     (``model-timeout``), in seconds."""
     start_timeout_s: float = Field(default=180.0, gt=0, le=1800)
     """Longest the model's worker may take to load the weights and evaluate the system prompt, in seconds."""
+    answer_format: Literal["compact", "json"] = "compact"
+    """How the model writes tool calls: ``compact`` (``set_window(percent_open=100)``, fewer tokens to generate)
+    or ``json``."""
+    few_shot: int = Field(default=3, ge=0, le=10)
+    """Examples from the project's paraphrase library put before each request the model gets (0: none)."""
     state_dir: Path | None = None
     """Where the model's evaluated system prompt is kept so that a restart skips evaluating it again
     (about 25 MB); None: ``$CACHE_DIRECTORY/model-state`` under systemd, else ``<checkout>/.cache/model-state``."""

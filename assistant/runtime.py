@@ -90,7 +90,7 @@ def model_settings(settings: Settings) -> ModelSettings:
     """The model's settings from the configuration."""
     u = settings.understanding
     return ModelSettings(u.model_path, u.threads, u.context_tokens, u.max_tokens, u.deadline_s, u.start_timeout_s,
-                         u.state_folder())
+                         u.state_folder(), u.answer_format, u.few_shot)
 
 
 def build_understanding(settings: Settings, *, load_model: bool = True, model_wait: float | None = None,

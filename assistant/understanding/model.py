@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ModelError
+from assistant.understanding import compact
 from assistant.understanding.tools import TOOLS, ToolCall, answer_schema, parse_answer
 from assistant.workers import SupervisedWorker, WorkerCrashed, WorkerError, WorkerState, WorkerStatus, WorkerTimeout
 
@@ -80,6 +81,10 @@ class ModelSettings:
     """Longest a start (weights, grammar, system prompt) may take, in seconds."""
     state_dir: Path | None = None
     """Where the evaluated system prompt is kept between starts (None: evaluate it at every start)."""
+    answer_format: str = "compact"
+    """``compact`` (``set_window(percent_open=100)``) or ``json``: the model's answer format."""
+    few_shot: int = 3
+    """Examples from the paraphrase library put before each request (0: none)."""
 
 
 @dataclass
@@ -109,10 +114,14 @@ class ModelClient:
         if not self.settings.path.exists():
             raise ModelError(f"model file {self.settings.path} is missing (run: make models)", code="model-missing")
         s = self.settings
-        init = {"model": str(s.path), "threads": s.threads, "context": s.context,
-                "schema": json.dumps(answer_schema(with_ranges=False)), "require": [*TOOLS, "calls"],
-                "warm": self._messages("turn on the air conditioning", "driver"),
-                "state_dir": str(s.state_dir) if s.state_dir else None}
+        init: dict[str, Any] = {"model": str(s.path), "threads": s.threads, "context": s.context,
+                                "warm": self._messages("turn on the air conditioning", "driver")}
+        if s.answer_format == "compact":
+            init["grammar"] = compact.grammar()
+        else:
+            init.update(schema=json.dumps(answer_schema(with_ranges=False)), require=[*TOOLS, "calls"])
+        init.update({
+                "state_dir": str(s.state_dir) if s.state_dir else None})
         self.worker = SupervisedWorker("model", "assistant.understanding.model_worker", init,
                                        start_timeout=s.start_timeout_s, deadline=s.deadline_s,
                                        env={"OMP_WAIT_POLICY": "PASSIVE"}, on_status=self._on_status).start()
@@ -147,6 +156,11 @@ class ModelClient:
         """Tool calls for ``text`` (blocking; run it off the event loop). Raises ModelError, ValidationError."""
         raw = self.raw_answer(text, speaker, wait=wait)
         _LOG.debug("model answered %s", raw)
+        if self.settings.answer_format == "compact":
+            try:
+                return compact.parse(raw)
+            except ValueError as err:
+                raise ModelError(f"malformed answer {raw!r}: {err}", code="model-answer") from err
         return parse_answer(raw)
 
     def raw_answer(self, text: str, speaker: str, *, wait: float = 0.0) -> str:
@@ -165,12 +179,16 @@ class ModelClient:
             self.tokens_per_second = self.last.completion_tokens / (self.last.ms / 1000)
         return str(header.get("text", ""))
 
-    @staticmethod
-    def _messages(text: str, speaker: str) -> list[dict[str, str]]:
+    def _messages(self, text: str, speaker: str) -> list[dict[str, str]]:
         user = text.strip()[:400] or "(silence)"
         if speaker != "driver":
             user = f"[{speaker} seat] {user}"
-        return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+        if self.settings.answer_format != "compact":
+            return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+        shots = compact.examples(text, self.settings.few_shot)
+        if shots:
+            user = "Similar requests:\n" + "\n".join(f"{t} -> {a}" for t, a in shots) + f"\nRequest: {user}"
+        return [{"role": "system", "content": compact.SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
 def build_grammar(grammar_type: Any, schema_json: str | None = None, require: list[str] | None = None) -> Any:
