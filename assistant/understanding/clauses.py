@@ -104,7 +104,7 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             continue
         if c.text == "," and (_lone_verb(lex, current) or (current and all(x.senses <= {"filler", "polite"} and x.senses for x in current))):
             continue  # "Cool, my seat on level 2", "is the, um, sunroof open": the recogniser's commas
-        if c.has("frame.separators") and _is_separator(c, current, chunks, i):
+        if c.has("frame.separators") and _is_separator(lex, c, current, chunks, i):
             close(c.text)
             continue
         current.append(c)
@@ -145,8 +145,12 @@ def _is_correction(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) 
     return nxt is not None and any(prev.has(k) and nxt.has(k) for k in kinds)
 
 
-def _is_separator(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) -> bool:
-    """"and" between two zones ("driver and passenger") or in a number joins instead of separating."""
+def _is_separator(lex: Lexicon, c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) -> bool:
+    """"and" between two zones ("driver and passenger") or in a number joins instead of separating;
+    "so" and "because" separate only before a request of their own ("the kids are asleep so turn it down")."""
+    nxt0 = chunks[i + 1] if i + 1 < len(chunks) else None
+    if c.text in lex.group("lead_ins"):
+        return nxt0 is not None and nxt0.has("act.") and not nxt0.has("feel.")
     if c.text not in ("and", "plus"):
         return True
     prev = current[-1] if current else None
@@ -225,13 +229,23 @@ def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool
         if verb_at is None:
             continue
         who = _find_any(w[:verb_at], reporters)
+        before: list[Chunk] = []
+        for c in cl.chunks:
+            if sum(len(b.text.split()) for b in before) >= verb_at:
+                break
+            before.append(c)
+        if who is None and verb_at > 0 and any(c.is_unknown or c.has("person.noun") for c in before) \
+                and not set(w[:verb_at]) & lex.group("not_reporters"):
+            who = 0  # "my driving instructor used to say ...": somebody else's words
         quote_follows = k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and _quoted_after(cl, clauses[k + 1])
         if who is None and not quote_follows and not (w[:1] == ["i"] and _find_any(w, story) is not None):
             continue
         found = True
         sentence_is_story = any(_find_any(c.words, story) is not None for c in clauses if c.sentence == cl.sentence)
+        ends_with_verb = verb_at + len(next(p for p in verbs if tuple(w[verb_at:verb_at + len(p)]) == p)) >= len(w)
         for j, other in enumerate(clauses):
-            if other.sentence == cl.sentence and (j == k or sentence_is_story or (j > k and _quoted_after(cl, other))):
+            said = j == k + 1 and ends_with_verb  # "my instructor used to say: move your seat forward"
+            if other.sentence == cl.sentence and (j == k or said or sentence_is_story or (j > k and _quoted_after(cl, other))):
                 other.reported = True
         # "she asked me to open the window, so I did": the clause after the report is the story's too
         if k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and clauses[k + 1].content and \

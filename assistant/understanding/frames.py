@@ -341,6 +341,8 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
     if not [c for c in after if not c.is_filler and not c.has("polite")]:
         after = [c for c in chunks if c.end <= strong.start]  # "to the central station you bring me"
     place = place_text(lex, after)
+    if not place and any(c.has("frame.it") for c in after):
+        return Reading(clause, NAVIGATE, tool="navigate", args={"refers": "there"}, chunks=chunks)  # "navigate there"
     if not place:
         if strong.text in lex.group("nav_without_place"):
             return None
@@ -354,8 +356,9 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
 
 
 def place_text(lex: Lexicon, chunks: list[Chunk]) -> str:
-    while chunks and chunks[0].has("polite") and chunks[0].is_filler is False and chunks[0].senses <= {"filler", "polite"}:
-        chunks = chunks[1:]  # "um, Salzburg"
+    while chunks and (chunks[0].senses <= {"filler", "polite"} and chunks[0].has("polite")
+                      or chunks[0].has("act.set", "frame.it")):
+        chunks = chunks[1:]  # "um, Salzburg", "make it the Deutsches Museum"
     words = [w for c in chunks for w in c.text.split()]
     lead = {tuple(p.split()) for p in lex.words("place", "lead")}
     trail = {tuple(p.split()) for p in lex.words("place", "trail")}

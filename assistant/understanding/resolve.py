@@ -178,6 +178,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if cl.negated:
             negated_only = True
+            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            if named_here:
+                mentioned = _objects_only(named_here)
             if i < len(readings) and readings[i].kind == frames.FRAGMENT and previous is not None:
                 readings[i].clause.correction = True  # "not the driver, the passenger"
             if r.kind == frames.INTENT:
@@ -201,7 +204,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 continue
             named = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
             if named:
-                mentioned = named
+                mentioned = _objects_only(named)
             target = previous if previous is not None else _last_navigation(ctx) if cl.correction else None
             if target is not None and target.tool == "navigate" and (cl.correction or not (
                     set(target.args) & {"place", "category"})):
@@ -235,6 +238,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             if r.kind != frames.INTENT:
                 plan.args["kind"] = r.kind
         if cl.correction and previous is not None:
+            if r.kind == frames.INTENT and plan.tool != previous.tool and not _names_object(r) and not any(
+                    c.has("act.") for c in r.chunks):
+                plan.tool = None  # "recline me to 25, no, 28 degrees": the value, not the cabin temperature
             if r.kind == frames.INTENT and previous.object_chunks and not _names_object(r):
                 # "cool the seat, no, heat it": "it" is the seat, so the correction is the seat heater
                 reread = frames.read(lex, Clause(previous.object_chunks + r.clause.chunks, cl.sentence), speaker)
@@ -284,8 +290,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plans.append(plan)
             previous = plan
             continue
+        if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
+            follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
+            if follow:
+                plans.extend(p for p in follow if p.tool == plan.tool) or plans.extend(follow)
+                previous = plans[-1]
+                continue
         if r.kind == frames.INTENT and plan.tool is not None:
-            plan = _weak(lex, plan, r, previous, speaker, ctx)
+            plan = _weak(lex, plan, r, previous, speaker, ctx, mentioned)
             if previous is not None and previous.tool == plan.tool and not plan.zones and plan.refers:
                 plan.zones = list(previous.zones)
             restates = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None
@@ -399,7 +411,7 @@ def _last_navigation(ctx: DialogueContext) -> Plan | None:
 
 
 def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: str,
-          ctx: DialogueContext) -> Plan:
+          ctx: DialogueContext, mentioned: list[Any] | None = None) -> Plan:
     """A clause that names no object of its own ("heat it", "the heating please you stop", "five more
     degrees") is about the object last named: in this request, or in the last turn."""
     if _names_object(r) or any(c.has("act.set") for c in r.chunks) or not (plan.refers or plan.objects):
@@ -407,6 +419,8 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
     topics = []
     if previous is not None and previous.object_chunks:
         topics.append(previous.object_chunks)
+    elif mentioned:
+        topics.append(mentioned)
     elif ctx.topic and (plan.refers or not plan.zones):
         topics.append(lex.chunk(ctx.topic.split()))
     for topic in topics:
@@ -424,6 +438,11 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
             plan.tool = last  # "five more degrees" after reclining: the backrest, not the cabin
             _inherit_context(plan, r, speaker, ctx, force=True)
     return plan
+
+
+def _objects_only(chunks: list[Any]) -> list[Any]:
+    """What was named, without where: "the driver's seat" said in passing lends "seat", not "driver"."""
+    return [dataclasses.replace(c, senses=frozenset(s for s in c.senses if s.startswith("obj."))) for c in chunks]
 
 
 def _names_object(r: Reading) -> bool:
@@ -469,6 +488,17 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     says_value = bool([g for g in frag.acts if g - {"act.set"}] or frag.dirs or not frag.amount.empty)
     for ex in last:
         spec = REGISTRY.get(ex.name)
+        feature = ex.absolute.get("feature", "")
+        if ex.name == "set_climate_feature" and str(feature).endswith("defroster") and (
+                frag.zones or any("frame.both" in g for g in [frozenset(frag.objects)])):
+            rows = {z.kind for z in frag.zones}
+            both = "all" in rows or {"front", "rear"} <= rows or frag.several
+            new = "both_defrosters" if both else "front_defroster" if "front" in rows else "rear_defroster" \
+                if "rear" in rows else None
+            if new is not None:  # "and the front" after the rear defroster; "turn them both off"
+                out.append(Plan("set_climate_feature", feature=new, acts=list(frag.acts), words=list(frag.words),
+                                args={} if frag.acts else {"copy_on": ex.absolute.get("on")}))
+                continue
         if spec is None or (frag.zones and spec.key is None):
             continue
         own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
@@ -755,7 +785,8 @@ def _air(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
 
 def _feature(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     act, _ = _last(plan, ("act.off", "act.close", "frame.unwant", "act.on", "act.open", "act.set", "act.warm"))
-    on = act not in ("act.off", "act.close", "frame.unwant")
+    on = act not in ("act.off", "act.close", "frame.unwant") if act or "copy_on" not in plan.args else bool(
+        plan.args["copy_on"])  # "and the front" after "turn off the rear defroster"
     feature = plan.feature or "air_conditioning"
     if feature == "recirculation" and "obj.fresh_air" in plan.objects and "obj.recirculation" not in plan.objects:
         on = not on  # "use outside air": recirculation off
@@ -766,7 +797,7 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     a = plan.amount
     act, word = _last(plan, ("act.off", "frame.unwant", "act.decrease", "act.increase", "act.warm", "act.cool",
                              "act.on", "act.set", "act.open", "act.close", "feel.hot", "feel.cold"))
-    comparative = word in plan.comparative or act in ("act.increase", "act.decrease")
+    comparative = (word.split() or [""])[-1] in plan.comparative or act in ("act.increase", "act.decrease")
     if act in ("act.off", "frame.unwant", "act.close"):
         return {"level": 0}
     if act == "feel.hot" and plan.tool == "set_seat_heating":
@@ -847,7 +878,8 @@ def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         return {field_name: int(a.fraction)}
     if a.extreme is not None:
         return {field_name: 0 if closing or a.extreme == "min" else 100}
-    if a.degree is not None or act in ("act.increase", "act.decrease") or word in plan.more:
+    if a.degree is not None or act in ("act.increase", "act.decrease") or any(
+            w in plan.more or w.split()[-1] in plan.more for w in plan.words):
         if not (opening or closing):
             return None
         return {"delta": int(_size(plan, spec)) * (-1 if closing else 1)}
