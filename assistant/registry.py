@@ -163,9 +163,8 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 3}, off={"level": 0},
         leaf=_side("HeatingCooling"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
         senses=senses([["obj.seat_ventilation"], ["obj.seat", "act.cool"], ["obj.seat", "obj.fan"],
-                       ["obj.seat", "obj.vents"], ["obj.seat", "obj.ac"]],
-                      [*_SEAT_LEVEL_TAKES, "obj.seat_ventilation", "act.cool", "obj.fan", "obj.vents", "obj.air",
-                       "obj.ac"],
+                       ["obj.seat", "obj.vents"]],
+                      [*_SEAT_LEVEL_TAKES, "obj.seat_ventilation", "act.cool", "obj.fan", "obj.vents", "obj.air"],
                       strong=["obj.seat_ventilation"])),
     ToolSpec(
         "set_massage", ranges={"": f"The massage has levels 1 to {LEVELS}, or off."},

@@ -188,3 +188,96 @@ def test_a_role_claim_without_its_full_stop_names_no_seat() -> None:
     assert heard.calls == typed.calls
     assert all(a.get("seat") in (None, "driver") for _, a in heard.calls)
     assert P.parse("this is the driver seat, move it back", "driver").normalized.startswith("this is the driver seat")
+
+
+# -- the failure classes of issue 11, each on phrasings of our own --------------------------------
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("heat the rear right seat", "driver", [("set_seat_heating", {"level": 3, "seat": "rear-right"})]),
+    ("warm up both back seats", "driver", [("set_seat_heating", {"level": 3, "seat": "rear"})]),
+    ("rear window heater on", "driver", [("set_climate_feature", {"feature": "rear_defroster", "on": True})]),
+    ("push my seat right back", "passenger", [("move_seat", {"position_mm": 300})]),
+    ("open the window on my right", "driver", [("set_window", {"percent_open": 100, "window": "passenger"})]),
+    ("heat the seat in front of me", "rear-left", [("set_seat_heating", {"level": 3, "seat": "driver"})]),
+])
+def test_targets(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_a_single_rear_window_from_the_driver_is_asked_about_not_guessed() -> None:
+    ctx = DialogueContext()
+    result = P.parse("roll the back window down", "driver", ctx)
+    assert result.sure and result.calls == [] and "rear left or rear right" in (result.ask or "")
+    ctx.pending = result.pending
+    assert P.parse("the left one", "driver", ctx).calls == [("set_window", {"percent_open": 100, "window": "rear-left"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("set it to 18, sorry, 20", [("set_temperature", {"celsius": 20.0})]),
+    ("fan on two, no wait, four", [("set_fan_speed", {"level": 4})]),
+    ("open the passenger window, I mean mine", [("set_window", {"percent_open": 100})]),
+    ("switch on recirculation, actually no, forget it", []),
+])
+def test_corrections_the_last_word_wins(text: str, expected: list) -> None:
+    assert P.parse(text).calls == expected
+
+
+def test_follow_ups_retarget_and_rescale_the_last_action() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_seat_heating", None, {"seat": "driver", "level": 2}, 0, {})], "driver")
+    assert calls("and the passenger too", ctx=ctx) == [("set_seat_heating", {"seat": "passenger", "level": 2})]
+    assert calls("now the other side", ctx=ctx) == [("set_seat_heating", {"seat": "passenger", "level": 2})]
+    assert calls("okay, then one", ctx=ctx) == [("set_seat_heating", {"level": 1, "seat": "driver"})]
+
+
+def test_values_bound_to_their_own_targets() -> None:
+    assert calls("driver 18 passenger 24") == [("set_temperature", {"celsius": 18.0, "zone": "driver"}),
+                                               ("set_temperature", {"celsius": 24.0, "zone": "passenger"})]
+    assert calls("front windows halfway and the rear ones fully") == [
+        ("set_window", {"percent_open": 50, "window": "front"}), ("set_window", {"percent_open": 100, "window": "rear"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("seat heating on low", [("set_seat_heating", {"level": 1})]),
+    ("fan up two clicks", [("set_fan_speed", {"delta": 20})]),
+    ("coldest it goes", [("set_temperature", {"celsius": 16.0})]),
+    ("turn the fan down just slightly", [("set_fan_speed", {"delta": -10})]),
+])
+def test_amount_words(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+@pytest.mark.parametrize(("text", "tool"), [
+    ("I can't reach the pedals", "move_seat"), ("it's pouring in through the sunroof", "set_window"),
+    ("we're nearly out of charge", "navigate"), ("the windscreen keeps misting up", "set_climate_feature"),
+])
+def test_indirect_requests_imply_one_action(text: str, tool: str) -> None:
+    assert calls(text)[0][0] == tool
+
+
+@pytest.mark.parametrize("text", [
+    "my brother always says 'open the window' when he smokes",
+    "last week the kids kept shouting turn the heat up",
+    "Oskar, your seat will be warm soon.",
+])
+def test_reported_speech_and_asides_do_nothing(text: str) -> None:
+    assert P.parse(text).calls == []
+
+
+def test_a_reason_is_not_a_second_request() -> None:
+    assert calls("it's freezing in here, put my seat heater on") == [("set_seat_heating", {"level": 3})]
+    assert calls("the sun is blinding, tilt the sunroof") == [("set_sunroof", {"position": -100})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("air conditioning on for the front seats", [("set_climate_feature", {"feature": "air_conditioning", "on": True})]),
+    ("open the top", [("set_sunroof", {"position": 100})]),
+    ("lean me back a bit", [("recline_seat", {"delta_degrees": 5.0})]),
+    ("closest pharmacy please", [("navigate", {"category": "pharmacy"})]),
+])
+def test_function_words_are_not_confused(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_a_clause_that_is_not_accounted_for_makes_the_parser_unsure() -> None:
+    result = P.parse("open the window for the parrot's cage")
+    assert not result.sure

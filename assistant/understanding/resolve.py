@@ -54,6 +54,7 @@ class Plan:
     """The language's comparatives ("warmer"), more-words ("a bit more") and upright steps, for the builders."""
     more: frozenset[str] = frozenset()
     upright_step: frozenset[str] = frozenset()
+    particles: frozenset[str] = frozenset()
     undo: bool = False
     """ "undo that", "put it back": the last turn taken back."""
     object_chunks: list[Any] = field(default_factory=list)
@@ -64,8 +65,7 @@ class Plan:
         acts, words, dirs, objects = [], [], [], set()
         for k, c in enumerate(r.chunks):
             a = frozenset(s for s in c.senses if s.startswith("act.") or s == "frame.unwant" or s.startswith("feel."))
-            if a and c.text in lex.group("particles") and len(acts) == 1 and acts[0] & _OWN_DIRECTION \
-                    and "act.set" not in acts[0]:
+            if a and c.text in lex.group("particles") and len(acts) == 1 and _own_direction(acts[0], r.tool):
                 a = frozenset()  # "cool my seat down", "warm it up": the particle repeats its verb
             if "act.on" in a and "amt.to" in c.senses and _before_a_value(r.chunks, k):
                 a = a - {"act.on"}  # "cooler on my side", "put it on 24": "on" is a preposition
@@ -81,6 +81,7 @@ class Plan:
         return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
                    several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects,
                    comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
+                   particles=lex.group("particles"),
                    object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")])
 
     def override(self, other: Plan) -> Plan:
@@ -114,6 +115,17 @@ class Plan:
                 out.args[key] = other.args[key]
         out.objects |= other.objects
         return out
+
+
+def _own_direction(verb: frozenset[str], tool: str | None) -> bool:
+    """Whether a verb says its own direction for this tool ("cool my seat down", "pop the sunroof up"),
+    so that a particle after it repeats it; "pop the window down" is a window opened, not tilted."""
+    own = verb & _OWN_DIRECTION
+    if not own:
+        return False
+    if tool is None or tool not in REGISTRY:
+        return "act.set" not in verb
+    return any(REGISTRY[tool].senses.accepts(x) for x in own)
 
 
 def _before_a_value(chunks: list[Any], k: int) -> bool:
@@ -250,6 +262,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plans[plans.index(previous)] = merged
             previous = merged
             continue
+        if r.kind == frames.FRAGMENT and extra and previous is None and all(
+                c.has("frame.same") or c.is_filler for c in r.chunks):
+            continue  # "What's the temperature set, too?": the recogniser's comma, not a request
         if r.kind == frames.FRAGMENT:
             if previous is not None and previous.source == "explicit" and _takes(previous, plan):
                 target = _fragment_into(previous, plan)
@@ -797,7 +812,10 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     a = plan.amount
     act, word = _last(plan, ("act.off", "frame.unwant", "act.decrease", "act.increase", "act.warm", "act.cool",
                              "act.on", "act.set", "act.open", "act.close", "feel.hot", "feel.cold"))
-    comparative = (word.split() or [""])[-1] in plan.comparative or act in ("act.increase", "act.decrease")
+    last = (word.split() or [""])[-1]
+    # "warmer" is a step; "warm up both seats" switches them on, "heat it up a level" is a step again
+    comparative = word in plan.comparative or act in ("act.increase", "act.decrease") or (
+        last in plan.comparative and (last not in plan.particles or plan.amount.degree is not None))
     if act in ("act.off", "frame.unwant", "act.close"):
         return {"level": 0}
     if act == "feel.hot" and plan.tool == "set_seat_heating":

@@ -47,8 +47,8 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
             continue
         if not kinds:
             continue
-        if directions and c.has("dir.") and set(kinds) <= {"front", "rear"}:
-            continue
+        if directions and c.has("dir."):
+            continue  # "push my seat right back", "slide it to the front": a direction for a seat that moves
         kind = kinds[0]
         if kind in ("left", "right") and not _is_side(lex, c, chunks, i, side_nouns):
             continue
