@@ -32,14 +32,9 @@ TEMP = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
 WINDOW = "Vehicle.Cabin.Door.Row1.DriverSide.Window.Position"
 PASSENGER_WINDOW = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"
 LAT = "Vehicle.Cabin.Infotainment.Navigation.DestinationSet.Latitude"
-# requests the parser hands to the model (each result line says who served it)
-MODEL_REQUESTS = [
-    ("I could really go for an espresso", "cafe"),
-    ("any chance we can grab some groceries on the way", "supermarket"),
-    ("the car is filthy, where can it get cleaned", "car_wash"),
-    ("I could really go for an espresso", "cafe"),
-]
-KILLED = "tell me which of the cafes around here are good"
+# requests the parser cannot account for and hands to the model (each result line says who served it)
+MODEL_REQUESTS = ["my grandmother needs her pills from the chemist"] * 4
+KILLED = "make the drive more pleasant for my grandmother"
 FAILED_REPLY = "I couldn't work that out, please say it another way."
 
 
@@ -106,9 +101,9 @@ def test_batch_survives_a_crashing_killed_and_hanging_model() -> None:
         first = batch.ask({"id": 1, "session": "s", "text": "set the temperature to 23"})
         assert first["changes"] == {TEMP: 23.0} and first["source"] == "parser"
         seen.update(first["changes"])
-        text, category = MODEL_REQUESTS[0]
-        warm = batch.ask({"id": 2, "session": "s", "text": text})
-        assert warm["source"] == "model" and warm["error"] is None and LAT in warm["changes"], warm
+        warm = batch.ask({"id": 2, "session": "s", "text": MODEL_REQUESTS[0]})
+        assert warm["source"] == "model" and warm["error"] is None, warm
+        seen.update(warm["changes"])
         for i, (sig, parser_text, path, value) in enumerate(
                 [(signal.SIGSEGV, "open my window", WINDOW, 100), (signal.SIGKILL, "set the temperature to 19", TEMP, 19.0),
                  (signal.SIGSTOP, "open the passenger window", PASSENGER_WINDOW, 100)]):
@@ -120,10 +115,8 @@ def test_batch_survives_a_crashing_killed_and_hanging_model() -> None:
             assert served["changes"] == {path: value} and served["error"] is None
             assert served["ms"]["total"] < 2000  # answered while the worker restarts, which takes seconds
             seen.update(served["changes"])
-            text, _ = MODEL_REQUESTS[i + 1]
-            again = batch.ask({"id": f"m{i}", "session": "s", "text": text})
-            assert again["source"] == "model" and again["error"] is None, again
-            assert LAT in again["changes"], again  # a new destination, set once
+            again = batch.ask({"id": f"m{i}", "session": "s", "text": MODEL_REQUESTS[i + 1]})
+            assert again["source"] == "model" and again["error"] is None, again  # the restarted worker answers
         state = batch.ask({"id": "q", "session": "s", "text": "what's the temperature set to"})
         assert state["changes"] == {} and "19 degrees" in state["reply"]
     finally:
@@ -180,8 +173,7 @@ async def _drive_service(port: int, service_pid: int) -> None:
             raise AssertionError("unreachable")
 
         await until(lambda t, v: t == "status/model" and v["state"] == "ready", 240)
-        text, _ = MODEL_REQUESTS[0]
-        await c.publish(f"{BASE}/command/text", json.dumps({"text": text, "id": "m0"}), qos=1)
+        await c.publish(f"{BASE}/command/text", json.dumps({"text": MODEL_REQUESTS[0], "id": "m0"}), qos=1)
         _, calls = await until(lambda t, v: t == "event/calls" and v["interaction"] == "m0", 60)
         assert calls["source"] == "model"
         await until(lambda t, v: t == "event/reply" and v["interaction"] == "m0", 30)
@@ -200,8 +192,7 @@ async def _drive_service(port: int, service_pid: int) -> None:
         assert "restarting" in model_states and model_states[-1] != "ready"  # served while the model restarts
 
         await until(lambda t, v: t == "status/model" and v["state"] == "ready", 240)
-        text, _ = MODEL_REQUESTS[1]
-        await c.publish(f"{BASE}/command/text", json.dumps({"text": text, "id": "m1"}), qos=1)
+        await c.publish(f"{BASE}/command/text", json.dumps({"text": MODEL_REQUESTS[1], "id": "m1"}), qos=1)
         _, calls = await until(lambda t, v: t == "event/calls" and v["interaction"] == "m1", 60)
         assert calls["source"] == "model"
         await until(lambda t, v: t == "event/reply" and v["interaction"] == "m1", 30)

@@ -36,9 +36,15 @@ def dump(calls: list[tuple[str, dict[str, Any]]]) -> str:
     """``set_window(window=rear, percent_open=50); navigate(place="Berlin")``."""
     parts = []
     for name, args in calls:
-        inner = ",".join(f"{k}={_value(v)}" for k, v in args.items())
+        inner = ",".join(f"{k}={json.dumps(v) if _is_text(name, k) else _value(v)}" for k, v in args.items())
         parts.append(f"{name}({inner})")
     return ";".join(parts)
+
+
+def _is_text(tool: str, field: str) -> bool:
+    """Whether an argument is free text (quoted in the grammar), not a name from a list."""
+    info = TOOLS[tool].model_fields.get(field)
+    return info is not None and _kind(info.annotation, {}) == "text"
 
 
 def _value(v: Any) -> str:
