@@ -35,6 +35,8 @@ class Clause:
     """Its sentence ends with a question mark."""
     joined_by: str = ""
     """The separator before it ("and", "but", ",")."""
+    ends_with: str = ""
+    """How its sentence ended: ".", "?", "!" or nothing."""
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -63,6 +65,7 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
     current: list[Chunk] = []
     sentence = 0
     quoted = False
+    ends: dict[int, str] = {}
     pending_correction = False
     joined = ""
 
@@ -84,6 +87,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             continue
         if c.text in SENTENCE_ENDS:
             close()
+            if not quoted:
+                ends[sentence] = c.text
             if c.text == "?" and clauses and clauses[-1].sentence == sentence:
                 for cl in clauses:
                     if cl.sentence == sentence:
@@ -110,6 +115,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
         current.append(c)
     close()
     clauses = [part for cl in clauses for part in _pairs(cl)]
+    for cl in clauses:
+        cl.ends_with = ends.get(cl.sentence, "")
     _mark_retractions(clauses)
     _mark_negations(lex, clauses)
     _mark_trailing_corrections(lex, clauses)
@@ -124,12 +131,13 @@ def _alone_in_sentence(chunks: list[Chunk], i: int) -> bool:
 
 def _lone_verb(lex: Lexicon, current: list[Chunk]) -> bool:
     """A lone imperative verb ("Cool," "Heat up,"), not a comparative ("cooler,") or a destination's verb."""
-    content = [c for c in current if not c.is_filler and not c.has("polite")]
+    content = [c for c in current if not c.has("polite")]
     if len(content) != 1:
-        return False
+        return False  # "close it," has its object already
     c = content[0]
+    has_object = any("frame.it" in lex.phrases.get((w,), ()) for w in c.text.split()[1:])  # "close it,"
     return c.has("act.") and not c.has("obj.", "zone.", "act.navigate", "act.navigate_strong") and \
-        c.text not in lex.group("comparative")
+        c.text not in lex.group("comparative") and not has_object
 
 
 def _is_correction(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) -> bool:
@@ -262,8 +270,9 @@ def _mark_asides(lex: Lexicon, clauses: list[Clause]) -> bool:
     for n in sentences:
         mine = [cl for cl in clauses if cl.sentence == n]
         first = mine[0]
+        addressed = first.ends_with == "!" or any(w in lex.group("second_person") for c in mine[1:] for w in c.words)
         name = len(first.chunks) == 1 and first.chunks[0].is_unknown and len(mine) > 1 and mine[1].joined_by == "," \
-            and any(c.content for c in mine[1:])
+            and any(c.content for c in mine[1:]) and addressed
         year = any(c.is_number and 1900 <= (c.value or 0) <= 2100 and float(c.value).is_integer()
                    and k > 0 and first.chunks[k - 1].text in lex.group("year_words")
                    for cl in mine for k, c in enumerate(cl.chunks) if cl is first)

@@ -34,7 +34,7 @@ EMPTY = "empty"
 _UNIVERSAL = ("filler", "polite", "zone.", "frame.it", "frame.same", "frame.again", "frame.both", "amt.to",
               "role_claim", "person.noun", "frame.unwant", "frame.yes")
 _FUNCTION_SENSES = ("obj.", "act.", "dir.", "feel.", "poi.", "place.home", "place.work", "unsupported")
-_FRAGMENT_SENSES = ("obj.", "zone.", "num", "count", "amt.", "frame.it", "frame.same", "frame.again", "frame.both",
+_FRAGMENT_SENSES = ("obj.", "zone.", "num", "count", "amt.", "frame.it", "person.noun", "frame.same", "frame.again", "frame.both",
                     "frame.undo", "act.on", "act.off", "act.open", "act.close", "act.increase", "act.decrease",
                     "act.warm", "act.cool", "dir.", "act.tilt", "act.recline", "act.upright", "act.set",
                     "frame.unwant", "feel.")
@@ -242,7 +242,7 @@ _TOPIC_OF = {"obj.seat_heating": "seat_heating", "obj.seat_ventilation": "seat_h
 
 
 def _question(lex: Lexicon, clause: Clause, content: list[Chunk], words: list[str]) -> Reading | None:
-    opener = _starts(words, lex.words("frame", "question")) and not any(c.has("frame.same") for c in content)
+    opener = _starts(words, lex.words("frame", "question")) and not any(c.has("frame.same") for c in clause.chunks)
     requests = _starts(words, lex.words("frame", "request_questions"))
     if requests or any(w in words for w in ("nearest", "closest")):
         return None  # "can you open the window", "where is the nearest charger": requests

@@ -176,9 +176,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue  # a command in somebody else's words; "my wife says she's cold" is a remark about her
         mention = _person_mention(lex, r, speaker)
         if mention is not None:
-            person = mention
-            if r.kind in (frames.INERT, frames.FRAGMENT, frames.UNCLEAR):
-                continue
+            person = None if mention == _UNKNOWN else mention
+            pure = not any(c.has("act.", "amt.", "num", "frame.same", "frame.it") for c in r.clause.chunks)
+            if r.kind in (frames.INERT, frames.UNCLEAR) or (r.kind == frames.FRAGMENT and pure):
+                continue  # "my daughter is sitting behind the passenger": who sits where, nothing to do
         if cl.retract:
             if previous is not None and previous in plans:
                 plans.remove(previous)
@@ -229,12 +230,24 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if r.kind == frames.UNCLEAR:
             unsure.append(cl.text)
             continue
+        if r.kind == frames.INTENT and r.rivals and not r.unexplained:
+            settled = _weak(lex, Plan.of(lex, r), r, previous, speaker, ctx, mentioned)
+            if settled.object_chunks and settled.tool not in (r.tool, *r.rivals):
+                r = dataclasses.replace(r, rivals=[], tool=settled.tool)  # "switch mine to cooling": the seat's
         if r.kind == frames.INTENT and (r.unexplained or r.rivals):
             why = f"{r.tool} leaves {[c.text for c in r.unexplained]}" if r.unexplained else \
                 f"{r.tool} or {r.rivals}"
             unsure.append(f"{cl.text} ({why})")
             continue
         plan = Plan.of(lex, r)
+        nxt_r = readings[i] if i < len(readings) else None
+        if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and not plan.dirs and nxt_r is not None \
+                and (nxt_r.kind == frames.FRAGMENT or (nxt_r.kind == frames.INTENT and nxt_r.tool == r.tool)) \
+                and not nxt_r.clause.correction \
+                and nxt_r.clause.sentence == cl.sentence:
+            # "and the back of the seat, more lying please": the thing, then what to do with it
+            readings[i] = frames.read(lex, Clause(r.clause.chunks + nxt_r.clause.chunks, cl.sentence), speaker)
+            continue
         if r.kind == frames.NAVIGATE and "refers" in r.args:
             if previous is not None and previous.tool == "navigate":
                 continue  # "is there parking nearby? take me to the nearest one"
@@ -304,6 +317,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plan.undo = r.has("frame.undo")
             plans.append(plan)
             previous = plan
+            continue
+        if r.kind == frames.INTENT and r.has("frame.undo") and plan.tool is not None:
+            plans.append(Plan("undo", args={"tool": plan.tool, "feature": plan.feature}))  # "undo the recirc"
+            previous = plans[-1]
             continue
         if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
             follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
@@ -540,6 +557,9 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     return out or None
 
 
+_UNKNOWN = "?"
+
+
 def _switched_off(ex: Executed) -> bool:
     value = ex.absolute.get("level", ex.absolute.get("on", ex.absolute.get("percent", None)))
     return value in (0, False)
@@ -549,15 +569,22 @@ def _person_mention(lex: Lexicon, r: Reading, speaker: str) -> str | None:
     """ "my daughter is sitting behind the passenger": the seat a named person sits in; a partner named
     without a seat sits beside the speaker."""
     nouns = [c for c in r.clause.chunks if c.has("person.noun")]
+    words = r.clause.words
+    pronoun = not nouns and words[:1] and words[0] in lex.group("third_person") and any(
+        w in lex.group("being") for w in words[1:3])  # "she's behind the passenger"
+    if pronoun:
+        nouns = r.clause.chunks[:1]
     if not nouns:
         return None
     named = [z for z in (r.zones or targets.refs(lex, r.clause.chunks)) if z.kind not in ("person", "own")]
     zones = targets.resolve(named, speaker, recent=[], person=None, several=True, per_seat=False) if named else None
     if isinstance(zones, list) and len(zones) == 1 and zones[0] in SEATS:
         return zones[0]
+    if pronoun:
+        return None  # "she's cold": the person already named
     if any(w in lex.words("person", "beside") for c in nouns for w in c.text.split()):
         return BESIDE[speaker]  # type: ignore[index]
-    return None
+    return _UNKNOWN  # somebody new, seat unknown: "her brother wants his on too" must be asked about
 
 
 def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome | None:
@@ -577,8 +604,8 @@ def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: Di
             if _said(words, "frame.no", readings):
                 return Outcome([], True, say="Okay, I'll leave it as it is.")
         return None
-    if len(live) != 1 or live[0].kind not in (frames.FRAGMENT, frames.INTENT):
-        return None
+    if len(live) != 1 or live[0].kind not in (frames.FRAGMENT, frames.INTENT, frames.INERT, frames.REMARK):
+        return None  # "the left one", "she's on the right"
     r = live[0]
     if r.kind == frames.INTENT and r.tool != p.calls[0][0] if p.calls else True:
         return None
@@ -616,7 +643,7 @@ def _unzoned(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None)
 # -- building arguments ----------------------------------------------------------------------------
 def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall] | targets.Ask | None:
     if plan.tool == "undo":
-        return [("undo", {})]
+        return [("undo", {k: v for k, v in plan.args.items() if k in ("tool", "feature") and v})]
     if plan.tool is None and _bare_temperature(plan):
         plan.tool = "set_temperature"
     if plan.tool is None:

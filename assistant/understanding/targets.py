@@ -128,8 +128,8 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
         elif k in ("left", "right"):
             sides.append(k)
         elif k == "person":
-            if any(o.kind in SEATS or o.kind in ("front", "rear") for o in found):
-                continue  # "the rear right window for her": the seat is named
+            if any(o.kind not in ("person", "own", "both") for o in found):
+                continue  # "the rear right window for her", "Leo, behind me, wants his seat heated": the seat is named
             if person is None:
                 return Ask("Who do you mean: the passenger, or someone in the back?", "zone",
                            ("passenger", "rear-left", "rear-right"))

@@ -188,6 +188,9 @@ class Understanding:
                 out.append((name, args))
                 continue
             for ex in context.last:
+                if args.get("tool") and (ex.name != args["tool"] or (
+                        args.get("feature") and ex.absolute.get("feature") != args["feature"])):
+                    continue  # "undo the recirc": only that
                 restored = restore(ex)
                 if restored is not None:
                     out.append(restored)
