@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from assistant.domain import SIDE, STATION
 from assistant.domain import level_of as _level_of
 from assistant.policy import FEATURE_PATH, Step
+from assistant.understanding.tools import ToolCall
 from vehicle.gateway import CommandOutcome, CommandResult
 from vehicle.signals import (
     AMBIENT,
@@ -193,3 +194,41 @@ def reply_only(step: Step) -> str:
     if reason == "not_allowed":
         return "I can't do that. I only change the car through its normal controls, within its safety rules."
     return REPLY_ONLY.get(reason, REPLY_ONLY["unclear"])
+
+
+_PROPOSE = {
+    "set_temperature": "change the temperature", "set_fan_speed": "change the fan",
+    "set_air_distribution": "change where the air goes", "set_seat_heating": "change the seat heating",
+    "set_seat_ventilation": "change the seat ventilation", "set_massage": "change the massage",
+    "move_seat": "move the seat", "recline_seat": "move the backrest", "set_window": "move the window",
+    "set_sunroof": "move the sunroof", "cancel_navigation": "cancel the route",
+}
+
+
+def propose(call: ToolCall) -> str:
+    """A short phrase for what a call would do ("set the temperature to 22 degrees")."""
+    a = call.arguments
+    name = call.name
+    if name == "set_temperature" and getattr(a, "celsius", None) is not None:
+        return f"set the temperature to {a.celsius:g} degrees"  # type: ignore[attr-defined]
+    if name == "set_temperature" and getattr(a, "delta", None) is not None:
+        return "make it warmer" if a.delta > 0 else "make it cooler"  # type: ignore[attr-defined]
+    if name == "set_climate_feature":
+        return f"switch {'on' if a.on else 'off'} {FEATURE_NAMES[a.feature]}"  # type: ignore[attr-defined]
+    if name == "set_window" and getattr(a, "percent_open", None) is not None:
+        return "open the window" if a.percent_open else "close the window"  # type: ignore[attr-defined]
+    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage") and getattr(a, "level", None) == 0:
+        return f"switch off the {name.removeprefix('set_').replace('_', ' ')}"
+    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
+        return f"switch on the {name.removeprefix('set_').replace('_', ' ')}"
+    if name == "navigate":
+        target = getattr(a, "place", None) or str(getattr(a, "category", "")).replace("_", " ")
+        return f"take you to {'the nearest ' if getattr(a, 'category', None) else ''}{target}"
+    return _PROPOSE.get(name, "do that")
+
+
+def confirm_question(calls: list[ToolCall]) -> str:
+    """ "Should I switch on the seat heating?" for what the language model proposes."""
+    parts = [propose(c) for c in calls]
+    what = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Should I {what}?"

@@ -101,7 +101,8 @@ def build_understanding(settings: Settings, *, load_model: bool = True, model_wa
     model = None
     if mode is not Mode.PARSER_ONLY and load_model:
         model = ModelClient(model_settings(settings), on_status=on_model_status).start()
-    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s if model_wait is None else model_wait)
+    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s if model_wait is None else model_wait,
+                         model_for_named=u.model_for_unclear, confirm_model=u.confirm_model)
 
 
 class SpeechEngines:

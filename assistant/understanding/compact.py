@@ -207,15 +207,39 @@ def _bag(text: str) -> frozenset[str]:
     return frozenset(w for w in tokens(text) if w.isalnum() and w not in filler)
 
 
+@functools.cache
+def _idf() -> dict[str, float]:
+    import math
+
+    lib = _library()
+    counts: dict[str, int] = {}
+    for words, _, _ in lib:
+        for w in words:
+            counts[w] = counts.get(w, 0) + 1
+    return {w: math.log((1 + len(lib)) / (1 + n)) + 1 for w, n in counts.items()}
+
+
+MIN_SIMILARITY = 0.25
+"""Below this weighted overlap an example misleads more than it helps (measured on odd requests)."""
+
+
 def examples(text: str, k: int = 3) -> list[tuple[str, str]]:
-    """The ``k`` library examples nearest to ``text`` by word overlap (Jaccard), best first."""
+    """The ``k`` library examples nearest to ``text``, by word overlap weighted with each word's rarity."""
     bag = _bag(text)
     if not bag or k <= 0:
         return []
+    idf = _idf()
+    unseen = max(idf.values(), default=1.0)
+
+    def weight(words: frozenset[str]) -> float:
+        return sum(idf.get(w, unseen) for w in words)
+
     scored = []
     for words, ex_text, answer in _library():
-        inter = len(bag & words)
-        if inter:
-            scored.append((inter / len(bag | words), ex_text, answer))
+        shared = bag & words
+        if shared:
+            score = weight(shared) / weight(bag | words)
+            if score >= MIN_SIMILARITY:
+                scored.append((score, ex_text, answer))
     scored.sort(key=lambda t: -t[0])
     return [(t, a) for _, t, a in scored[:k]]

@@ -49,6 +49,8 @@ class ParseResult:
     """The seat of a person the request named, for "her"/"him" later."""
     topic: str | None = None
     """What the request acted on, in its own words, for "it" later."""
+    named: bool = False
+    """Not sure of a clause that names a function of the car (rather than of words it has no use for)."""
     readings: list[str] = field(default_factory=list)
     """The kind of each clause's reading (for logs and tests)."""
 
@@ -73,7 +75,7 @@ class RuleParser:
         if hostile is not None:
             return ParseResult([("reply_only", {"reason": "not_allowed", "subject": hostile})], True, normalized=norm)
         chunks = self.lex.chunk(words)
-        if all(c.is_filler or c.text in (",", ".", "?", "!", '"') for c in chunks):
+        if context.pending is None and all(c.is_filler or c.text in (",", ".", "?", "!", '"') for c in chunks):
             return ParseResult([("reply_only", {"reason": "unclear"})], True, normalized=norm)
         clauses = split(self.lex, chunks)
         mark_reported(self.lex, words, clauses)
@@ -86,7 +88,7 @@ class RuleParser:
         kinds = [r.kind + ("/reported" if r.clause.reported else "") for r in readings]
         return ParseResult(calls, outcome.sure, outcome.reason, norm, ask=outcome.ask.question if outcome.ask else None,
                            pending=outcome.pending, say=outcome.say, person=outcome.person, topic=outcome.topic,
-                           readings=kinds)
+                           readings=kinds, named=outcome.named)
 
     def _hostile_phrase(self, words: list[str]) -> str | None:
         text = " ".join(words)

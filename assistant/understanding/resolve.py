@@ -151,6 +151,8 @@ class Outcome:
     person: str | None = None
     topic: str | None = None
     """The words naming what the request acted on ("seat"), for "heat it" next turn."""
+    named: bool = False
+    """Unsure about a clause that names a function of the car (not only words the grammar has no use for)."""
 
 
 def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome:
@@ -162,6 +164,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     answered = _answer_pending(lex, readings, speaker, ctx)
     if answered is not None:
         return answered
+    named = False  # whether what was not accounted for names a function of the car
     previous: Plan | None = None
     antecedent: Plan | None = None
     mentioned: list[Any] = []
@@ -229,6 +232,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if r.kind == frames.UNCLEAR:
             unsure.append(cl.text)
+            named = True
             continue
         if r.kind == frames.INTENT and r.rivals and not r.unexplained:
             settled = _weak(lex, Plan.of(lex, r), r, previous, speaker, ctx, mentioned)
@@ -238,6 +242,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             why = f"{r.tool} leaves {[c.text for c in r.unexplained]}" if r.unexplained else \
                 f"{r.tool} or {r.rivals}"
             unsure.append(f"{cl.text} ({why})")
+            named = True
             continue
         plan = Plan.of(lex, r)
         nxt_r = readings[i] if i < len(readings) else None
@@ -381,7 +386,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if call not in calls:
             calls.append(call)
     if unsure:
-        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=person)
+        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=person, named=named)
     if ask is not None and not calls:
         return Outcome([], True, ask=ask, pending=pending, person=person)
     if not calls:
@@ -592,16 +597,18 @@ def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: Di
     p = ctx.pending
     if p is None or p.speaker != speaker:
         return None
-    live = [r for r in readings if r.kind != frames.EMPTY] or [
-        r for r in readings if targets.refs(lex, r.clause.chunks)]  # "right." answers "rear left or rear right?"
+    if p.kind == "confirm":
+        live = readings
+    else:
+        live = [r for r in readings if r.kind != frames.EMPTY] or [
+            r for r in readings if targets.refs(lex, r.clause.chunks)]  # "right." answers "rear left or rear right?"
     if not live:
         return None
-    words = [w for r in live for w in r.clause.words]
     if p.kind == "confirm":
-        if all(r.kind in (frames.FRAGMENT, frames.INERT, frames.REPLY) for r in live):
-            if _said(words, "frame.yes", readings):
+        if all(r.kind in (frames.FRAGMENT, frames.INERT, frames.REPLY, frames.EMPTY) for r in readings):
+            if _said(readings, "frame.yes") and not _said(readings, "frame.no"):
                 return Outcome(list(p.calls), True)
-            if _said(words, "frame.no", readings):
+            if _said(readings, "frame.no"):
                 return Outcome([], True, say="Okay, I'll leave it as it is.")
         return None
     if len(live) != 1 or live[0].kind not in (frames.FRAGMENT, frames.INTENT, frames.INERT, frames.REMARK):
@@ -622,7 +629,7 @@ def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: Di
     return Outcome(calls, True)
 
 
-def _said(words: list[str], sense: str, readings: list[Reading]) -> bool:
+def _said(readings: list[Reading], sense: str) -> bool:
     return any(c.has(sense) for r in readings for c in r.clause.chunks)
 
 

@@ -16,13 +16,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.errors import ModelError
-from assistant.understanding.context import DialogueContext
+from assistant.replies import confirm_question
+from assistant.understanding.context import DialogueContext, Pending
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelClient
 from assistant.understanding.parser import RawCall, RuleParser
 from assistant.understanding.resolve import restore
 from assistant.registry import range_message
-from assistant.understanding.tools import TOOLS, ToolCall, make_call
+from assistant.understanding.tools import ACTING_TOOLS, TOOLS, ToolCall, make_call
 
 _LOG = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Understood:
 
 
 MODEL_FAILED = "I couldn't work that out, please say it another way."
+NOT_ALL = "Sorry, I didn't get all of that. Could you say it another way?"
+"""What the assistant says when part of a request names the car but was not understood."""
 """What the assistant says when the model crashed, hung or is not available for a request."""
 
 
@@ -105,11 +108,15 @@ class Understanding:
     """Parser first; the model for the rest (or for everything, in model-only mode)."""
 
     def __init__(self, parser: RuleParser, model: ModelClient | None, mode: Mode = Mode.PARSER_FIRST,
-                 *, model_wait: float = 120.0) -> None:
+                 *, model_wait: float = 120.0, model_for_named: bool = False, confirm_model: bool = True) -> None:
         self.parser = parser
         self.model = model
         self.mode = mode
         self.model_wait = model_wait
+        self.model_for_named = model_for_named
+        self.confirm_model = confirm_model
+        """Propose the model's actions and act on a yes, instead of acting at once."""
+        """Hand the model requests whose unclear part names a function of the car too (default: ask back)."""
 
     def close(self) -> None:
         """Stop the model's worker process, if any."""
@@ -138,6 +145,12 @@ class Understanding:
             # is not handed over with the rest of the sentence (commands hidden in chatter stay the parser's
             # and the policy's), nor is a monologue.
             too_long = len(text.split()) > MODEL_MAX_WORDS
+            # A clause that names a function of the car but is not accounted for is asked about, not
+            # guessed at by the model (on held-out sets the model's guesses there were mostly wrong actions)
+            ask_back = not parsed.sure and parsed.named and not self.model_for_named
+            if ask_back and not refused:
+                calls, refusals = validate([c for c in raw if c[0] in ("reply_only", "get_vehicle_state")])
+                return Understood(calls, refusals, Source.PARSER, note=parsed.reason, say=NOT_ALL)
             if parsed.sure or refused or too_long or self.mode is Mode.PARSER_ONLY or self.model is None:
                 if not parsed.sure and not refused:
                     raw = []  # a guess is never acted on: the parser could not account for all of it
@@ -149,9 +162,10 @@ class Understanding:
             note = parsed.reason
         else:
             note = "model-only"
-        return await self._ask_model(text, speaker, note)
+        return await self._ask_model(text, speaker, note, context)
 
-    async def _ask_model(self, text: str, speaker: str, note: str) -> Understood:
+    async def _ask_model(self, text: str, speaker: str, note: str,
+                         context: DialogueContext | None = None) -> Understood:
         assert self.model is not None
         try:
             # poll rather than block a thread: a shutdown must not wait for the model to (re)start
@@ -177,6 +191,13 @@ class Understanding:
                       [c.dump() for c in calls if c not in kept])
         if not kept:
             kept = [make_call("reply_only", {"reason": "unclear"})]
+        acting = [c for c in kept if c.name in ACTING_TOOLS]
+        if acting and self.confirm_model and context is not None:
+            # the model's reading is a guess: it is proposed, and the next turn's yes or no decides
+            question = confirm_question(acting)
+            context.pending = Pending(question, "confirm", [(c.name, c.dump()["arguments"]) for c in acting],
+                                      speaker=speaker)
+            return Understood([c for c in kept if c not in acting], [], Source.MODEL, note=note, say=question)
         return Understood(kept, [], Source.MODEL, note=note)
 
     @staticmethod
