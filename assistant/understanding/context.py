@@ -62,6 +62,8 @@ class DialogueContext:
     """The words that named what the last request acted on ("seat"), for "heat it" in the next one."""
     recent: dict[str, list[str]] = field(default_factory=dict)
     """Tool -> the seats it acted on over the last requests, oldest first."""
+    history: list[list[Executed]] = field(default_factory=list)
+    """The acting calls of the last few requests that acted, newest first ("undo the recirc")."""
     tried: list[Executed] = field(default_factory=list)
     """The acting calls the last request asked for, as said (whether or not they were carried out)."""
     tried_done: bool = True
@@ -81,6 +83,7 @@ class DialogueContext:
         if executed:
             self.last = executed
             self.speaker = speaker
+            self.history = [executed, *self.history][:5]
             for ex in executed:
                 seat = next((v for k, v in ex.absolute.items() if k in ("zone", "seat", "window")), None)
                 if isinstance(seat, str):

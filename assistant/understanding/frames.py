@@ -31,7 +31,7 @@ INERT = "inert"            # words with nothing of the car in them: chatter besi
 UNCLEAR = "unclear"        # names something of the car but is not accounted for: ask or defer
 EMPTY = "empty"
 
-_UNIVERSAL = ("filler", "polite", "zone.", "frame.it", "frame.same", "frame.again", "frame.both", "amt.to",
+_UNIVERSAL = ("filler", "polite", "zone.", "frame.it", "frame.same", "frame.again", "frame.both", "amt.to", "frame.undo",
               "role_claim", "person.noun", "frame.unwant", "frame.yes")
 _FUNCTION_SENSES = ("obj.", "act.", "dir.", "feel.", "poi.", "place.home", "place.work", "unsupported")
 _FRAGMENT_SENSES = ("obj.", "zone.", "num", "count", "amt.", "frame.it", "person.noun", "frame.same", "frame.again", "frame.both",

@@ -501,7 +501,8 @@ def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext,
         return
     relative = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None or any(
         n.relative for n in plan.amount.numbers)
-    if not (force or relative or plan.refers or any("frame.again" in c.senses for c in r.chunks)):
+    off = any(g & {"act.off", "frame.unwant"} for g in plan.acts)  # "forget the seat heating": the one just heated
+    if not (force or relative or off or plan.refers or any("frame.again" in c.senses for c in r.chunks)):
         return
     zones = ctx.zones_of(plan.tool, spec.key, speaker)
     plan.zones = [targets.ZoneRef(z, z) for z in zones if z in SEATS]

@@ -208,10 +208,13 @@ class Understanding:
             if name != "undo":
                 out.append((name, args))
                 continue
-            for ex in context.last:
-                if args.get("tool") and (ex.name != args["tool"] or (
-                        args.get("feature") and ex.absolute.get("feature") != args["feature"])):
-                    continue  # "undo the recirc": only that
+            if args.get("tool"):  # "undo the recirc": the last change of that, however many requests ago
+                turns = [[ex for ex in turn if ex.name == args["tool"] and (
+                    not args.get("feature") or ex.absolute.get("feature") == args["feature"])] for turn in context.history]
+                chosen = next((t for t in turns if t), [])
+            else:
+                chosen = context.last
+            for ex in chosen:
                 restored = restore(ex)
                 if restored is not None:
                     out.append(restored)
