@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from assistant.config import Settings
 from assistant.domain import Seat
-from assistant.pipeline import InteractionResult, Pipeline, Session
+from assistant.pipeline import InteractionResult, Request, Session
 from assistant.errors import CarvoiceError
-from assistant.runtime import Car, SpeechEngines, build_places, build_policy, build_understanding, open_car
+from assistant.runtime import Car, SpeechEngines, build_pipeline, build_understanding, open_car
 from assistant.speech.audio import read_audio
 from assistant.understanding.context import DialogueContext
 from vehicle.errors import VehicleError
@@ -76,9 +76,8 @@ class BatchRunner:
     def __init__(self, settings: Settings, *, speech: bool = True) -> None:
         self.settings = settings
         self.speech = speech
-        places = build_places(settings)
-        self.pipeline = Pipeline(build_understanding(settings), build_policy(settings, places))
         self.speech_engines = SpeechEngines(settings)
+        self.pipeline = build_pipeline(settings, build_understanding(settings), self.speech_engines)
         if speech:
             threading.Thread(target=self.speech_engines.warm, kwargs={"stt": False}, daemon=True).start()
         self._live: OrderedDict[str, tuple[Car, Session]] = OrderedDict()
@@ -123,42 +122,22 @@ class BatchRunner:
         self.last_source = "none"
         car, session, fresh = await self._session(req)
         try:
+            interaction = str(req.id) if req.id is not None else None
             if req.audio is not None:
                 try:
                     audio = await asyncio.to_thread(read_audio, req.audio)
-                    heard = await asyncio.to_thread(self.speech_engines.stt.transcribe, audio)
                 except CarvoiceError as err:
                     return error_line(req.id, err.code, str(err), started)
-                result: InteractionResult = await self.pipeline.handle_heard(session, heard, req.seat)
+                request = Request(req.seat, audio=audio, interaction=interaction)
             else:
-                assert req.text is not None
-                result = await self.pipeline.handle_text(session, req.text, req.seat)
+                request = Request(req.seat, text=req.text, interaction=interaction)
+            result: InteractionResult = await self.pipeline.handle(session, request, speak=self.speech)
             self.last_source = str(result.source)
-            if self.speech:
-                result.ms["tts"] = await self._speak(result.reply)
             result.ms["total"] = (time.perf_counter() - started) * 1000
             return {"id": req.id, **result.as_line()}
         finally:
             if fresh:
                 await car.close()
-
-    async def _speak(self, reply: str) -> float | None:
-        """Synthesize the reply; returns the time to its first audio chunk, in milliseconds."""
-
-        def first_chunk() -> float | None:
-            started = time.perf_counter()
-            try:
-                voice = self.speech_engines.tts()
-                first = None
-                for _ in voice.synthesize(reply):
-                    if first is None:
-                        first = (time.perf_counter() - started) * 1000
-                return first
-            except CarvoiceError as err:
-                _LOG.warning("no reply audio: %s", err)
-                return None
-
-        return await asyncio.to_thread(first_chunk)
 
     async def _session(self, req: BatchRequest) -> tuple[Car, Session, bool]:
         if req.session is None:

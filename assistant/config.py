@@ -116,6 +116,19 @@ class SpeechConfig(_Section):
     at most 30 s at once)."""
     end_silence_s: float = Field(default=0.5, gt=0.1, le=3)
     """Silence that ends an utterance when listening live, in seconds."""
+    pause_s: float = Field(default=0.2, ge=0.05, le=1)
+    """Silence after which the audio so far is transcribed in the background, in seconds."""
+    early_end: bool = True
+    """Act on the transcript made at that pause, without waiting out the end silence, when it is a
+    complete request the recogniser was sure of."""
+    hanging_silence_s: float = Field(default=1.5, gt=0.1, le=5)
+    """Silence that ends an utterance left hanging ("set the temperature to ..."), in seconds."""
+    hypotheses: int = Field(default=4, ge=1, le=10)
+    """Readings asked of the recogniser (its beam's n-best), of which the understanding picks."""
+    rescore: bool = True
+    """Choose among the recogniser's readings the one the understanding accounts for best."""
+    confirm_doubt: bool = True
+    """Ask before acting on a transcript the recogniser was unsure of ("Did you want me to ...?")."""
     voice: str = "en_US-joe-medium"
     """piper voice: a name found in ``voice_dirs`` or a path to an ``.onnx`` file."""
     voice_dirs: list[Path] = [ROOT / "voices", Path("/usr/share/carvoice/voices")]

@@ -31,8 +31,23 @@ class EventType(StrEnum):
     CALLS = "calls"
     REFUSAL = "refusal"
     CHANGE = "change"
+    VEHICLE = "vehicle"
     REPLY = "reply"
+    SPOKEN = "spoken"
+    DONE = "done"
     ERROR = "error"
+
+
+class Stage(StrEnum):
+    """The pipeline's stages, in order."""
+
+    LISTEN = "listen"
+    STT = "stt"
+    UNDERSTAND = "understand"
+    POLICY = "policy"
+    VEHICLE = "vehicle"
+    REPLY = "reply"
+    TTS = "tts"
 
 
 class Event(BaseModel):
@@ -53,14 +68,23 @@ class ListeningEvent(Event):
     type: EventType = EventType.LISTENING
     state: Literal["started", "stopped"]
     seat: Seat
+    source: str = "button"
+    """What opened it: ``button`` (steering wheel), ``mqtt``, ``console``, ``web`` or ``wake`` (the wake word)."""
 
 
 class TranscriptEvent(Event):
-    """What speech-to-text heard."""
+    """What speech-to-text heard (the hypothesis chosen), how sure it is, and what it took."""
 
     type: EventType = EventType.TRANSCRIPT
     text: str
     seat: Seat
+    ms: float | None = None
+    confidence: float | None = None
+    """Mean token log-probability of the chosen hypothesis."""
+    hypotheses: int = 1
+    """How many readings the recogniser offered."""
+    doubt: str | None = None
+    """Why the words may not be what was said (an action is then asked about, not taken)."""
 
 
 class CallsEvent(Event):
@@ -70,6 +94,7 @@ class CallsEvent(Event):
     calls: list[dict[str, Any]]
     source: str
     """``parser`` or ``model``."""
+    ms: float | None = None
 
 
 class RefusalEvent(Event):
@@ -88,11 +113,39 @@ class ChangeEvent(Event):
     new: Any
 
 
+class VehicleEvent(Event):
+    """Commands sent to the ECUs for a request, and what their status frames confirmed."""
+
+    type: EventType = EventType.VEHICLE
+    requested: dict[str, Any]
+    confirmed: list[str]
+    failed: dict[str, str] = Field(default_factory=dict)
+    """Path -> outcome (``timed-out``, ``rejected``, ...) of what was not confirmed."""
+    ms: float
+
+
 class ReplyEvent(Event):
     """What the assistant says back."""
 
     type: EventType = EventType.REPLY
     text: str
+
+
+class SpokenEvent(Event):
+    """The reply's audio: time to its first sound."""
+
+    type: EventType = EventType.SPOKEN
+    first_audio_ms: float
+
+
+class DoneEvent(Event):
+    """The end of a request: what changed and the time of each stage."""
+
+    type: EventType = EventType.DONE
+    seat: Seat
+    source: str
+    changes: dict[str, Any]
+    ms: dict[str, float | None]
 
 
 class ErrorEvent(Event):
@@ -101,6 +154,8 @@ class ErrorEvent(Event):
     type: EventType = EventType.ERROR
     code: str
     message: str
+    stage: Stage | None = None
+    """Where it happened, when it belongs to a stage of a request."""
 
 
 class _Command(BaseModel):
@@ -119,6 +174,8 @@ class PushToTalkCommand(_Command):
     """Start listening, as the steering-wheel button does."""
 
     seat: Seat = "driver"
+    id: str | int | None = None
+    """The interaction's id in the events it causes (one is made up when not given)."""
 
 
 class CancelCommand(_Command):

@@ -81,6 +81,20 @@ def decode_command(name: str, payload: bytes, max_bytes: int) -> BaseModel:
         raise CommandError(f"malformed payload: {str(err).splitlines()[0]}") from err
 
 
+def payload_id(payload: bytes, max_bytes: int) -> str | None:
+    """The ``id`` a rejected command carried, so that its error event names the request it answers."""
+    if len(payload) > max_bytes:
+        return None
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return None
+    given = data.get("id") if isinstance(data, dict) else None
+    if isinstance(given, bool) or not isinstance(given, (str, int)):
+        return None
+    return str(given)[:64]
+
+
 class MqttLink:
     """One broker connection, kept alive for the life of the service."""
 
@@ -203,14 +217,14 @@ class MqttLink:
             try:
                 command = decode_command(name, payload, self.settings.max_payload_bytes)
             except CommandError as err:
-                self._reject(topic, str(err))
+                self._reject(topic, str(err), payload_id(payload, self.settings.max_payload_bytes))
                 continue
             await self._on_command(name, command)
 
-    def _reject(self, topic: str, why: str) -> None:
+    def _reject(self, topic: str, why: str, interaction: str | None = None) -> None:
         self.stats.bad_commands += 1
         _LOG.warning("dropped MQTT message on %s: %s", topic, why)
-        self.publish_event(ErrorEvent(code="bad-command", message=f"{topic}: {why}"))
+        self.publish_event(ErrorEvent(code="bad-command", message=f"{topic}: {why}", interaction=interaction))
 
     async def stop(self) -> None:
         """Publish ``offline`` (retained) and disconnect."""

@@ -250,3 +250,11 @@ def zone_key(name: str) -> str | None:
     """The argument naming a tool's zone, seat or window."""
     entry = REGISTRY.get(name)
     return entry.key if entry is not None else None
+
+
+def vocabulary(language: str = "en") -> frozenset[str]:
+    """Every word (of four letters or more) of the phrases that name the registry's tools, their targets
+    and amounts in ``language``'s data (``understanding/lang``): the recogniser mends near-misses to them."""
+    from assistant.understanding.lexicon import load
+
+    return load(language).vocabulary()

@@ -227,6 +227,13 @@ def propose(call: ToolCall) -> str:
     return _PROPOSE.get(name, "do that")
 
 
+def doubt_question(calls: list[ToolCall]) -> str:
+    """ "Did you want me to turn the temperature down?" for a request not heard for sure."""
+    parts = [propose(c) for c in calls]
+    what = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Did you want me to {what}?"
+
+
 def confirm_question(calls: list[ToolCall]) -> str:
     """ "Should I switch on the seat heating?" for what the language model proposes."""
     parts = [propose(c) for c in calls]

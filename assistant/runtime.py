@@ -7,18 +7,22 @@ import contextlib
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
 
 import can
 
 from assistant.config import Settings
+from assistant.hearing import HearingConfig
+from assistant.pipeline import Emit, Pipeline
+from assistant.stages import SpeechChunk, SpeechToText, TextToSpeech
 from assistant.places import Places
 from assistant.policy import Policy, PolicyConfig
 from assistant.understanding.model import ModelClient, ModelSettings
 from assistant.understanding.parser import RuleParser
-from assistant.understanding.understand import Mode, Understanding
+from assistant.understanding.understand import Mode
+from assistant.understanding.understand import Understanding as Understander
 from assistant.workers import WorkerStatus
 from vehicle.gateway import CanGateway
 from vehicle.signals import VssValue
@@ -94,39 +98,65 @@ def model_settings(settings: Settings) -> ModelSettings:
 
 
 def build_understanding(settings: Settings, *, load_model: bool = True, model_wait: float | None = None,
-                        on_model_status: Callable[[WorkerStatus], None] | None = None) -> Understanding:
+                        on_model_status: Callable[[WorkerStatus], None] | None = None) -> Understander:
     """Parser and (unless parser-only) the model, whose worker process starts in the background."""
     u = settings.understanding
     mode = Mode(u.mode)
     model = None
     if mode is not Mode.PARSER_ONLY and load_model:
         model = ModelClient(model_settings(settings), on_status=on_model_status).start()
-    return Understanding(RuleParser(), model, mode, model_wait=u.model_wait_s if model_wait is None else model_wait,
+    return Understander(RuleParser(), model, mode, model_wait=u.model_wait_s if model_wait is None else model_wait,
                          model_for_named=u.model_for_unclear, confirm_model=u.confirm_model)
+
+
+class LazyVoice:
+    """The configured piper voice, found and loaded on first use (a ``TextToSpeech``)."""
+
+    def __init__(self, name: str, folders: list[Path]) -> None:
+        self.name = name
+        self.folders = folders
+        self._voice: TextToSpeech | None = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Find and load the voice (blocking; raises ``TextToSpeechError``)."""
+        self._get()
+
+    def _get(self) -> TextToSpeech:
+        from assistant.speech.tts import TextToSpeech as Piper
+        from assistant.speech.tts import find_voice
+
+        with self._lock:
+            if self._voice is None:
+                voice = Piper(find_voice(self.name, self.folders))
+                voice.load()
+                self._voice = voice
+            return self._voice
+
+    @property
+    def sample_rate(self) -> int:
+        """Hertz of the voice's audio."""
+        return self._get().sample_rate
+
+    def synthesize(self, text: str) -> Iterator[SpeechChunk]:
+        """One chunk per sentence (blocking)."""
+        return self._get().synthesize(text)
+
+    def to_wav(self, text: str, path: Path) -> tuple[float, float]:
+        """Write the speech to a WAV file (see ``assistant.speech.tts.TextToSpeech.to_wav``)."""
+        return self._get().to_wav(text, path)  # type: ignore[attr-defined, no-any-return]
 
 
 class SpeechEngines:
     """Speech-to-text and text-to-speech, loaded once in the background when first needed."""
 
     def __init__(self, settings: Settings) -> None:
-        from assistant.speech.stt import SpeechToText
+        from assistant.speech.stt import SpeechToText as Whisper
 
         sp = settings.speech
         self.settings = sp
-        self.stt = SpeechToText.from_settings(settings)
-        self._tts: object | None = None
-        self._lock = threading.Lock()
-
-    def tts(self) -> Any:
-        """The piper voice (found and loaded on first use; raises TextToSpeechError)."""
-        from assistant.speech.tts import TextToSpeech, find_voice
-
-        with self._lock:
-            if self._tts is None:
-                voice = TextToSpeech(find_voice(self.settings.voice, list(self.settings.voice_dirs)))
-                voice.load()
-                self._tts = voice
-            return self._tts
+        self.stt: SpeechToText = Whisper.from_settings(settings)
+        self.voice = LazyVoice(sp.voice, list(sp.voice_dirs))
 
     def warm(self, *, stt: bool = True, tts: bool = True) -> None:
         """Load the engines (blocking; errors surface again on use)."""
@@ -135,4 +165,18 @@ class SpeechEngines:
                 self.stt.load()
         with contextlib.suppress(Exception):
             if tts:
-                self.tts()
+                self.voice.load()
+
+
+def build_pipeline(settings: Settings, understanding: Understander, engines: SpeechEngines | None = None,
+                   emit: Emit | None = None) -> Pipeline:
+    """The pipeline the configuration describes, with its speech engines (when given)."""
+    places = build_places(settings)
+    return Pipeline(understanding, build_policy(settings, places), stt=engines.stt if engines else None,
+                    tts=engines.voice if engines else None, emit=emit, hearing=hearing_config(settings))
+
+
+def hearing_config(settings: Settings) -> HearingConfig:
+    """How transcripts are chosen and doubted (``[speech]``)."""
+    sp = settings.speech
+    return HearingConfig(rescore=sp.rescore, confirm_doubt=sp.confirm_doubt)

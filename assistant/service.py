@@ -23,24 +23,22 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assistant.bus import EventBus
 from assistant.config import Settings
 from assistant.errors import CarvoiceError
 from assistant.events import (
-    CallsEvent,
     CancelCommand,
     ChangeEvent,
     ErrorEvent,
     Event,
     ListeningEvent,
     PushToTalkCommand,
-    RefusalEvent,
-    ReplyEvent,
+    Stage,
     TextCommand,
-    TranscriptEvent,
 )
 from assistant.mqtt import MqttLink, MqttSettings
-from assistant.pipeline import InteractionResult, Pipeline, Session
-from assistant.runtime import Car, SpeechEngines, build_places, build_policy, build_understanding, open_car
+from assistant.pipeline import InteractionResult, Pipeline, Request, Session
+from assistant.runtime import Car, SpeechEngines, build_pipeline, build_understanding, open_car
 from assistant.sdnotify import notify, watchdog_interval
 from assistant.workers import WorkerStatus
 from vehicle.signals import PUSH_TO_TALK
@@ -64,6 +62,9 @@ class _Listen:
     seat: str
     button: bool = False
     """Started by the steering-wheel button, whose release may end the utterance."""
+    id: str | int | None = None
+    source: str = "button"
+    """What started it: ``button`` (steering wheel), ``mqtt``, ``console``, ``web``, ``wake``."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,9 @@ class AssistantService:
         self.ready = asyncio.Event()
         self.handled = 0
         self.model_status: dict[str, Any] | None = None
+        self.bus = EventBus()
+        """Every event of the service: MQTT and the web view subscribe to it."""
+        self.pipeline: Pipeline | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -102,14 +106,13 @@ class AssistantService:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop)
         s = self.settings
-        places = build_places(s)
 
         def model_status(status: WorkerStatus) -> None:  # called from the model's supervisor thread
             with contextlib.suppress(RuntimeError):  # the loop may be closing
                 loop.call_soon_threadsafe(self._publish_model_status, status.as_dict())
 
-        self.pipeline = Pipeline(build_understanding(s, model_wait=s.service.model_wait_s,
-                                                     on_model_status=model_status), build_policy(s, places))
+        understanding = build_understanding(s, model_wait=s.service.model_wait_s, on_model_status=model_status)
+        self.pipeline = build_pipeline(s, understanding, self.speech, emit=self.bus.publish)
         self.car = await open_car(s)
         self.session = Session(self.car.gateway)
         self.car.gateway.state.subscribe(self._on_state_change)
@@ -117,6 +120,7 @@ class AssistantService:
         if s.mqtt.enabled:
             self.mqtt = MqttLink(_mqtt_settings(s), self.car.gateway.state.snapshot, self._on_command)
             self.mqtt.publish_status("model", self.model_status or {"state": "off"})
+            self.bus.subscribe(self.mqtt.publish_event)
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt"))
         if s.service.console and self._console_in is not None:
             tasks.append(asyncio.create_task(self._read_console(), name="console"))
@@ -147,7 +151,7 @@ class AssistantService:
                 self._microphone.stop()
             if self._listener is not None:
                 self._listener.close()
-            self.pipeline.understanding.close()
+            understanding.close()
             await self.car.close()
 
     def stop(self) -> None:
@@ -164,17 +168,18 @@ class AssistantService:
             self._event(ErrorEvent(code="busy", message="too many requests waiting"))
             return False
 
-    def push_to_talk(self, seat: str = "driver", *, button: bool = False) -> None:
+    def push_to_talk(self, seat: str = "driver", *, button: bool = False, source: str | None = None,
+                     request_id: str | int | None = None) -> None:
         """Barge-in: stop any reply now, then listen."""
         if self._speaker is not None:
             self._speaker.stop()
-        self.submit(_Listen(seat, button))
+        self.submit(_Listen(seat, button, request_id, source or ("button" if button else "console")))
 
     async def _on_command(self, name: str, command: BaseModel) -> None:
         if isinstance(command, TextCommand):
             self.submit(_Text(command.text, command.seat, command.id))
         elif isinstance(command, PushToTalkCommand):
-            self.push_to_talk(command.seat)
+            self.push_to_talk(command.seat, source="mqtt", request_id=command.id)
         elif isinstance(command, CancelCommand):
             if self._speaker is not None:
                 self._speaker.stop()
@@ -191,7 +196,8 @@ class AssistantService:
             return
         if self.mqtt is not None:
             self.mqtt.publish_state(change.path, change.new)
-        self._event(ChangeEvent(path=change.path, old=change.old, new=change.new))
+        interaction = self.session.interaction_of(change.path) if self.session is not None else None
+        self._event(ChangeEvent(path=change.path, old=change.old, new=change.new, interaction=interaction))
 
     async def _read_console(self) -> None:
         loop = asyncio.get_running_loop()
@@ -244,18 +250,19 @@ class AssistantService:
             self.handled += 1
 
     async def _interact(self, request: _Text | _Listen) -> None:
-        assert self.session is not None
+        assert self.session is not None and self.pipeline is not None
         given = getattr(request, "id", None)
         interaction = str(given) if given is not None else uuid.uuid4().hex[:8]
         try:
             if isinstance(request, _Listen):
-                result = await self._listen_and_handle(request.seat, interaction, request.button)
-                if result is None:
+                heard = await self._listen(request, interaction)
+                if heard is None:
                     return
+                pipeline_request = Request(request.seat, heard=heard, interaction=interaction)
             else:
-                result = await self.pipeline.handle_text(self.session, request.text, request.seat)
-            self._publish_result(result, interaction, request.seat)
-            await self._speak(result.reply)
+                pipeline_request = Request(request.seat, text=request.text, interaction=interaction)
+            result = await self.pipeline.handle(self.session, pipeline_request, play=self._play if self._speaks else None)
+            self._show(result)
         except CarvoiceError as err:
             _LOG.warning("interaction %s failed: %s", interaction, err)
             self._event(ErrorEvent(code=err.code, message=str(err), interaction=interaction))
@@ -263,66 +270,59 @@ class AssistantService:
             _LOG.exception("interaction %s failed", interaction)
             self._event(ErrorEvent(code="internal", message=f"{type(err).__name__}: {err}", interaction=interaction))
 
-    def _publish_result(self, result: InteractionResult, interaction: str, seat: str) -> None:
-        if result.calls:
-            self._event(CallsEvent(calls=[c.dump() for c in result.calls], source=str(result.source),
-                                   interaction=interaction))
-        for step in result.steps:
-            if step.refusal:
-                self._event(RefusalEvent(reason=step.refusal, interaction=interaction))
-        if result.error:
-            self._event(ErrorEvent(code=result.error["code"], message=result.error["message"], interaction=interaction))
-        self._event(ReplyEvent(text=result.reply, interaction=interaction))
+    def _show(self, result: InteractionResult) -> None:
         changes = ", ".join(f"{p} = {v}" for p, v in result.changes.items())
         self._say_console(result.reply + (f"\n  {changes}" if changes else ""))
 
-    async def _listen_and_handle(self, seat: str, interaction: str, button: bool = False) -> InteractionResult | None:
-        assert self.session is not None
+    async def _listen(self, request: _Listen, interaction: str) -> Any:
+        """The microphone's next utterance, transcribed (None when there is no microphone)."""
+        seat = request.seat
         if self._microphone is None:
             self._event(ErrorEvent(code="no-microphone", message="no microphone; type or send text instead",
-                                   interaction=interaction))
+                                   stage=Stage.LISTEN, interaction=interaction))
             self._say_console("(no microphone: type your request instead)")
             return None
-        self._event(ListeningEvent(state="started", seat=seat, interaction=interaction))
+        self._event(ListeningEvent(state="started", seat=seat, source=request.source, interaction=interaction))
         listener = self._listener
         if listener is None:
             from assistant.speech.listen import Listener
 
-            sp, sv = self.settings.speech, self.settings.service
-            listener = self._listener = Listener(self.speech.stt.transcribe, end_silence_s=sp.end_silence_s,
-                                                 max_s=sp.max_utterance_s, timeout_s=sv.listen_timeout_s)
+            listener = self._listener = Listener.from_settings(self.settings, self.speech.stt,
+                                                               self._completeness)
         try:
-            released = self._ptt_released if button else None
+            released = self._ptt_released if request.button else None
             turn = await asyncio.to_thread(listener.listen, self._microphone, released)
         finally:
-            self._event(ListeningEvent(state="stopped", seat=seat, interaction=interaction))
-        heard = turn.transcript
-        _LOG.info("heard %r %.0f ms after the end of speech (%s)", heard.text, turn.end_to_text_ms,
-                  "transcribed from the first pause" if turn.early else "transcribed at the end")
-        if heard.text:
-            self._event(TranscriptEvent(text=heard.text, seat=seat, interaction=interaction))
-        return await self.pipeline.handle_heard(self.session, heard, seat)
+            self._event(ListeningEvent(state="stopped", seat=seat, source=request.source, interaction=interaction))
+        _LOG.info("heard %r %.0f ms after the end of speech (%s)", turn.transcript.text, turn.end_to_text_ms,
+                  turn.how)
+        return turn.transcript
 
-    async def _speak(self, text: str) -> None:
-        if self._speaker is None and self.settings.speech.save_audio_dir is None:
-            return
-        try:
-            voice = await asyncio.to_thread(self.speech.tts)
-        except CarvoiceError as err:
-            _LOG.warning("reply not spoken: %s", err)
-            return
+    def _completeness(self, text: str, seat: str = "driver") -> Any:
+        """How complete a transcript is, for the listener's early end (called from its thread: read-only)."""
+        assert self.pipeline is not None and self.session is not None
+        return self.pipeline.understanding.account(text, seat, self.session.context)
+
+    @property
+    def _speaks(self) -> bool:
+        return self._speaker is not None or self.settings.speech.save_audio_dir is not None
+
+    def _play(self, chunks: Any, sample_rate: int) -> None:
+        """Play a reply (blocking, on a worker thread): the microphone is muted meanwhile; a copy is kept
+        as a WAV file when ``speech.save_audio_dir`` is set."""
         if self.settings.speech.save_audio_dir is not None:
-            folder = Path(self.settings.speech.save_audio_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(voice.to_wav, text, folder / f"reply-{int(time.time() * 1000)}.wav")
-        if self._speaker is not None:
+            chunks = _saving(chunks, sample_rate, Path(self.settings.speech.save_audio_dir))
+        if self._speaker is None:
+            for _ in chunks:
+                pass
+            return
+        if self._microphone is not None:
+            self._microphone.muted = True  # do not listen to ourselves
+        try:
+            self._speaker.play(chunks, sample_rate)
+        finally:
             if self._microphone is not None:
-                self._microphone.muted = True  # do not listen to ourselves
-            try:
-                await asyncio.to_thread(self._speaker.play, voice.synthesize(text), voice.sample_rate)
-            finally:
-                if self._microphone is not None:
-                    self._microphone.muted = False
+                self._microphone.muted = False
 
     def _open_audio(self) -> None:
         from assistant.speech.devices import Microphone, Speaker, list_devices
@@ -349,8 +349,7 @@ class AssistantService:
 
     def _event(self, event: Event) -> None:
         _LOG.debug("event %s", event.model_dump_json())
-        if self.mqtt is not None:
-            self.mqtt.publish_event(event)
+        self.bus.publish(event)
 
     def _say_console(self, text: str) -> None:
         if self._console_out is not None:
@@ -360,6 +359,20 @@ class AssistantService:
         while True:
             notify("WATCHDOG=1")
             await asyncio.sleep(interval)
+
+
+def _saving(chunks: Any, sample_rate: int, folder: Path) -> Any:
+    """The chunks, passed on while they are written to a WAV file in ``folder``."""
+    import wave
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(folder / f"reply-{int(time.time() * 1000)}.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        for chunk in chunks:
+            w.writeframes(chunk.samples.tobytes())
+            yield chunk
 
 
 def _mqtt_settings(s: Settings) -> MqttSettings:

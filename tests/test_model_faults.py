@@ -82,6 +82,7 @@ class Batch:
     def close(self) -> str:
         assert self.proc.stdin is not None
         self.proc.stdin.close()
+        self.proc.stdin = None  # communicate() would flush the closed pipe
         _, err = self.proc.communicate(timeout=60)
         return err
 
@@ -174,9 +175,9 @@ async def _drive_service(port: int, service_pid: int) -> None:
 
         await until(lambda t, v: t == "status/model" and v["state"] == "ready", 240)
         await c.publish(f"{BASE}/command/text", json.dumps({"text": MODEL_REQUESTS[0], "id": "m0"}), qos=1)
-        _, calls = await until(lambda t, v: t == "event/calls" and v["interaction"] == "m0", 60)
-        assert calls["source"] == "model"
-        await until(lambda t, v: t == "event/reply" and v["interaction"] == "m0", 30)
+        await until(lambda t, v: t == "event/reply" and v["interaction"] == "m0", 60)
+        _, done = await until(lambda t, v: t == "event/done" and v["interaction"] == "m0", 10)
+        assert done["source"] == "model"  # the model answered (a proposal is asked about: no calls yet)
 
         pid = worker_pid(service_pid)
         await c.publish(f"{BASE}/command/text", json.dumps({"text": KILLED, "id": "k"}), qos=1)
@@ -193,11 +194,12 @@ async def _drive_service(port: int, service_pid: int) -> None:
 
         await until(lambda t, v: t == "status/model" and v["state"] == "ready", 240)
         await c.publish(f"{BASE}/command/text", json.dumps({"text": MODEL_REQUESTS[1], "id": "m1"}), qos=1)
-        _, calls = await until(lambda t, v: t == "event/calls" and v["interaction"] == "m1", 60)
-        assert calls["source"] == "model"
-        await until(lambda t, v: t == "event/reply" and v["interaction"] == "m1", 30)
+        await until(lambda t, v: t == "event/reply" and v["interaction"] == "m1", 60)
+        _, done = await until(lambda t, v: t == "event/done" and v["interaction"] == "m1", 10)
+        assert done["source"] == "model"  # the model answered (a proposal is asked about: no calls yet)
 
         changes = [v for t, v in log if t == "event/change" and v["path"] == TEMP]
         assert [ch["new"] for ch in changes] == [24.0]  # once, not lost, not doubled
+        assert [ch["interaction"] for ch in changes] == ["p"]  # put beside the request that caused it
         retained = [v for t, v in log if t == f"state/{TEMP}"]
         assert retained[-1] == 24.0

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import load_settings
-from assistant.pipeline import Pipeline, Session
+from assistant.pipeline import Pipeline, Request, Session
 from assistant.runtime import build_places, build_policy, build_understanding, open_car
 from tests.conftest import PYTHON
 from tests.evalkit import run_cases
@@ -31,14 +31,14 @@ def test_a_silent_ecu_gives_a_spoken_timeout_and_the_others_still_work() -> None
             car.simulator.silence("HVAC")
             sent = car.gateway.stats.frames_tx
             started = time.perf_counter()
-            result = await pipeline.handle_text(session, "set the temperature to 22 degrees", "driver")
+            result = await pipeline.handle(session, Request("driver", text="set the temperature to 22 degrees"))
             elapsed = time.perf_counter() - started
             assert result.reply == "The climate control did not respond."
             assert result.error == {"code": "ecu-timeout", "message": "The climate control did not respond."}
             assert result.changes == {}
             assert car.gateway.stats.frames_tx - sent == 2  # one retry, no storm
             assert elapsed < 2 * s.vehicle.timeout_s + 0.5
-            other = await pipeline.handle_text(session, "open my window", "driver")
+            other = await pipeline.handle(session, Request("driver", text="open my window"))
             assert other.changes == {"Vehicle.Cabin.Door.Row1.DriverSide.Window.Position": 100}
         finally:
             await car.close()

@@ -6,13 +6,13 @@ import logging
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.speech.errors import SpeechToTextError
+from assistant.stages import Hypothesis, Transcript
 from assistant.speech.vad import FRAME, SAMPLE_RATE, SileroVad
 
 if TYPE_CHECKING:
@@ -45,33 +45,17 @@ HALLUCINATIONS = {"thank you", "thanks for watching", "thank you for watching", 
 """What Whisper famously "hears" in silence and noise."""
 
 
-@dataclass(frozen=True)
-class Transcript:
-    """What was heard."""
-
-    text: str
-    """The words, or '' when nothing was said."""
-    speech_seconds: float
-    """Duration of voiced audio, in seconds."""
-    no_speech_prob: float
-    """Whisper's probability that there was no speech."""
-    avg_logprob: float
-    """Whisper's mean token log-probability."""
-    ms: float
-    """Time spent, in milliseconds."""
-    too_long: bool = False
-    """True when the speech ran past the longest utterance (not treated as a command)."""
-
-
 class SpeechToText:
     """faster-whisper over a local CTranslate2 model directory, with VAD in front."""
 
     def __init__(self, model_dir: Path, *, threads: int = 2, beam_size: int = 1, language: str = "en",
                  max_utterance_s: float = 15.0, prompt: str = PROMPT, trim_context: bool = True,
-                 lexicon: frozenset[str] = frozenset()) -> None:
+                 lexicon: frozenset[str] = frozenset(), hypotheses: int = 1) -> None:
         self.model_dir = model_dir
         self.threads = threads
         self.beam_size = beam_size
+        self.hypotheses = max(1, min(hypotheses, beam_size))
+        """How many of the beam's readings to return (the n-best the understanding chooses from)."""
         self.language = language
         self.max_utterance_s = max_utterance_s
         self.prompt = prompt
@@ -90,7 +74,7 @@ class SpeechToText:
     def from_settings(cls, settings: Settings, model_dir: Path | None = None) -> SpeechToText:
         """The engine the configuration describes (``model_dir`` overrides the configured model)."""
         from assistant.places import Places
-        from assistant.understanding.parser import vocabulary
+        from assistant.registry import vocabulary
 
         sp = settings.speech
         places = frozenset(w for poi in Places(settings.pois_path()).pois for w in poi.name.lower().split()
@@ -98,7 +82,7 @@ class SpeechToText:
         return cls(model_dir or sp.stt_model, threads=sp.stt_threads, beam_size=sp.beam_size,
                    language=settings.language, max_utterance_s=sp.max_utterance_s,
                    prompt=PROMPT if sp.stt_prompt is None else sp.stt_prompt, trim_context=sp.trim_window,
-                   lexicon=vocabulary() | places)
+                   lexicon=vocabulary(settings.language) | places, hypotheses=sp.hypotheses)
 
     def load(self) -> None:
         """Load the model (blocking)."""
@@ -125,8 +109,8 @@ class SpeechToText:
         self._suppressed = get_suppressed_tokens(tok, [-1])
         self._vad = SileroVad()
 
-    def _decode(self, clip: np.ndarray, *, trimmed: bool) -> tuple[str, float, float]:
-        """Greedy or beam decoding of one clip: (text, no-speech probability, mean log-probability).
+    def _decode(self, clip: np.ndarray, *, trimmed: bool) -> tuple[list[Hypothesis], float]:
+        """Beam decoding of one clip: the n-best (best first) and the no-speech probability.
 
         ``trimmed``: the encoder sees the clip plus a margin instead of Whisper's 30 s window of
         mostly padding (whisper.cpp's ``audio_ctx``): 4-5x less encoder work for a 3 s command.
@@ -142,12 +126,16 @@ class SpeechToText:
         prompt = self._prompt_tokens
         seconds = len(clip) / SAMPLE_RATE
         result = model.model.generate(  # type: ignore[attr-defined]
-            encoded, [prompt], beam_size=self.beam_size, max_length=len(prompt) + int(12 + 8 * seconds), return_scores=True,
+            encoded, [prompt], beam_size=self.beam_size, num_hypotheses=self.hypotheses,
+            max_length=len(prompt) + int(12 + 8 * seconds), return_scores=True,
             return_no_speech_prob=True, suppress_blank=True, suppress_tokens=self._suppressed,
         )[0]
-        tokens = result.sequences_ids[0]
-        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
-        return self._tokenizer.decode(tokens).strip(), float(result.no_speech_prob), float(logprob)  # type: ignore[attr-defined]
+        hyps = []
+        for tokens, score in zip(result.sequences_ids, result.scores, strict=False):
+            # the beam's score is the mean log-probability over the tokens and the end of text
+            logprob = score * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+            hyps.append(Hypothesis(self._tokenizer.decode(tokens).strip(), float(logprob)))  # type: ignore[attr-defined]
+        return hyps or [Hypothesis("", -10.0)], float(result.no_speech_prob)
 
     def mend(self, text: str) -> str:
         """Near-misses of the car's words mended: "Unavigate to Berlin" -> "navigate to Berlin".
@@ -189,14 +177,20 @@ class SpeechToText:
         clip = audio[max(0, first * FRAME - pad) : min(len(audio), (last + 1) * FRAME + pad)]
         try:
             with self._lock:
-                text, no_speech, logprob = self._decode(clip, trimmed=self.trim_context)
-                if self.trim_context and _suspicious(text, clip, logprob):
+                hyps, no_speech = self._decode(clip, trimmed=self.trim_context)
+                if self.trim_context and _suspicious(hyps[0].text, clip, hyps[0].logprob):
                     # a short window can make Whisper loop or stumble: redo with its full 30 s window
-                    text, no_speech, logprob = self._decode(clip, trimmed=False)
+                    hyps, no_speech = self._decode(clip, trimmed=False)
         except (RuntimeError, ValueError) as err:
             raise SpeechToTextError(f"transcription failed: {err}") from err
-        text = self.mend(_guard(text, no_speech, logprob, self.prompt))
-        return Transcript(text, len(voiced) * FRAME / SAMPLE_RATE, no_speech, logprob, _ms(started))
+        mended = []
+        for h in hyps:
+            text = self.mend(_guard(h.text, no_speech, h.logprob, self.prompt))
+            if text and text not in (m.text for m in mended):
+                mended.append(Hypothesis(text, h.logprob))
+        top = mended[0] if mended and mended[0].logprob == hyps[0].logprob else Hypothesis("", hyps[0].logprob)
+        return Transcript(top.text, len(voiced) * FRAME / SAMPLE_RATE, no_speech, top.logprob, _ms(started),
+                          hypotheses=tuple(mended) if top.text else ())
 
 
 def _nearest(word: str, lexicon: frozenset[str], limit: int) -> str | None:

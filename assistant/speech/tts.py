@@ -7,24 +7,14 @@ import threading
 import time
 import wave
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from assistant.speech.errors import TextToSpeechError
+from assistant.stages import SpeechChunk
 
 _LOG = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SpeechChunk:
-    """One synthesized sentence."""
-
-    samples: np.ndarray
-    """int16 mono samples."""
-    sample_rate: int
-    """Hertz."""
 
 
 def find_voice(name_or_path: str, search: list[Path]) -> Path:

@@ -53,6 +53,10 @@ class ParseResult:
     """Not sure of a clause that names a function of the car (rather than of words it has no use for)."""
     readings: list[str] = field(default_factory=list)
     """The kind of each clause's reading (for logs and tests)."""
+    unexplained: int = 0
+    """Words of the request no reading had a use for."""
+    hanging: bool = False
+    """The request ends on a word that expects more ("set the temperature to")."""
 
 
 class RuleParser:
@@ -86,9 +90,15 @@ class RuleParser:
             calls = [c for c in calls if c[0] != "reply_only" or c[1].get("reason") in ("not_allowed",
                                                                                          "unsupported_function")]
         kinds = [r.kind + ("/reported" if r.clause.reported else "") for r in readings]
+        unexplained = sum(len(c.text.split()) for r in readings for c in r.unexplained if not c.is_filler)
         return ParseResult(calls, outcome.sure, outcome.reason, norm, ask=outcome.ask.question if outcome.ask else None,
                            pending=outcome.pending, say=outcome.say, person=outcome.person, topic=outcome.topic,
-                           readings=kinds, named=outcome.named)
+                           readings=kinds, named=outcome.named, unexplained=unexplained,
+                           hanging=self.hanging(plain))
+
+    def hanging(self, words: list[str]) -> bool:
+        """Whether a request of ``words`` ends on a word that expects more."""
+        return bool(words) and words[-1] in self.lex.group("hanging")
 
     def _hostile_phrase(self, words: list[str]) -> str | None:
         text = " ".join(words)
@@ -99,8 +109,3 @@ class RuleParser:
             if f" {' '.join(p)} " in padded:
                 return " ".join(p)
         return None
-
-
-def vocabulary(language: str = "en") -> frozenset[str]:
-    """Every word (of four letters or more) of the language data's phrases: the recogniser mends near-misses to them."""
-    return load(language).vocabulary()

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from assistant.errors import ModelError
-from assistant.replies import confirm_question
+from assistant.replies import confirm_question, doubt_question
+from assistant.stages import Account
 from assistant.understanding.context import DialogueContext, Pending
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelClient
@@ -123,11 +124,44 @@ class Understanding:
         if self.model is not None:
             self.model.close()
 
-    async def understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
-        """Understand one request (the model, when needed, runs off the event loop)."""
+    async def understand(self, text: str, speaker: str, context: DialogueContext, *,
+                         doubt: str | None = None) -> Understood:
+        """Understand one request (the model, when needed, runs off the event loop).
+
+        ``doubt``: why the words may not be what was said (a doubtful transcript): an action is then
+        proposed ("Did you want me to ...?") and the next turn's yes or no decides.
+        """
         started = time.perf_counter()
         result = await self._understand(text, speaker, context)
+        if doubt:
+            result = self._propose(result, speaker, context, doubt_question)
         result.ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def account(self, text: str, speaker: str, context: DialogueContext) -> Account:
+        """How well the parser accounts for ``text`` (no side effects; about a millisecond)."""
+        parsed = self.parser.parse(text, speaker, context)
+        names = {n for n, _ in parsed.calls}
+        functions = frozenset(n for n in names if n in ACTING_TOOLS or n == "undo")
+        acts = bool(functions) or (parsed.pending is not None and parsed.pending.kind == "zone")
+        statement = any(k.startswith(("question", "inert", "remark")) for k in parsed.readings) and not acts
+        question = not acts and ("get_vehicle_state" in names or statement)
+        return Account(sure=parsed.sure, acts=acts, question=question,
+                       complete=parsed.sure and not parsed.hanging, hanging=parsed.hanging,
+                       unexplained=parsed.unexplained,
+                       functions=functions)
+
+    @staticmethod
+    def _propose(result: Understood, speaker: str, context: DialogueContext, ask: Any) -> Understood:
+        """The acting calls of ``result`` asked about instead of made."""
+        acting = [c for c in result.calls if c.name in ACTING_TOOLS]
+        if not acting:
+            return result
+        question = ask(acting)
+        context.pending = Pending(question, "confirm", [(c.name, c.dump()["arguments"]) for c in acting],
+                                  speaker=speaker)
+        result.calls = [c for c in result.calls if c not in acting]
+        result.say = question
         return result
 
     async def _understand(self, text: str, speaker: str, context: DialogueContext) -> Understood:
@@ -191,14 +225,11 @@ class Understanding:
                       [c.dump() for c in calls if c not in kept])
         if not kept:
             kept = [make_call("reply_only", {"reason": "unclear"})]
-        acting = [c for c in kept if c.name in ACTING_TOOLS]
-        if acting and self.confirm_model and context is not None:
+        result = Understood(kept, [], Source.MODEL, note=note)
+        if self.confirm_model and context is not None:
             # the model's reading is a guess: it is proposed, and the next turn's yes or no decides
-            question = confirm_question(acting)
-            context.pending = Pending(question, "confirm", [(c.name, c.dump()["arguments"]) for c in acting],
-                                      speaker=speaker)
-            return Understood([c for c in kept if c not in acting], [], Source.MODEL, note=note, say=question)
-        return Understood(kept, [], Source.MODEL, note=note)
+            result = self._propose(result, speaker, context, confirm_question)
+        return result
 
     @staticmethod
     def _expand_undo(raw: list[RawCall], context: DialogueContext) -> list[RawCall]:
