@@ -186,6 +186,26 @@ class ServiceConfig(_Section):
     then it is answered at once (``model-unavailable``) so the requests behind it are not held up."""
 
 
+class WebConfig(_Section):
+    """The cabin in a browser: a live page of the car and the conversation, served by ``carvoice run``."""
+
+    enabled: bool = True
+    """Serve the page (on loopback unless ``host`` says otherwise)."""
+    host: str = Field(default="127.0.0.1", min_length=1, max_length=253)
+    """Address to listen on; any address other than loopback needs a ``token``."""
+    port: int = Field(default=8780, ge=1, le=65535)
+    """TCP port of the page."""
+    token: str | None = Field(default=None, min_length=16, max_length=256, pattern=r"^[A-Za-z0-9._~-]+$")
+    """Shared secret every request must carry (``?token=``, ``Authorization: Bearer``, or the cookie the
+    page sets); required when ``host`` is not loopback (prefer ``CARVOICE_WEB__TOKEN``)."""
+    max_clients: int = Field(default=8, ge=1, le=100)
+    """Pages connected at once; more are refused until one closes."""
+    queue_size: int = Field(default=256, ge=16, le=10000)
+    """Events waiting for one page; a page that falls this far behind is sent a fresh snapshot instead."""
+    max_body_bytes: int = Field(default=4096, ge=256, le=65536)
+    """Larger requests from the page are refused (413)."""
+
+
 class PlacesConfig(_Section):
     """Offline destinations."""
 
@@ -208,6 +228,7 @@ class Settings(BaseSettings):
     speech: SpeechConfig = SpeechConfig()
     mqtt: MqttConfig = MqttConfig()
     service: ServiceConfig = ServiceConfig()
+    web: WebConfig = WebConfig()
 
     @classmethod
     def settings_customise_sources(

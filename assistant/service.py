@@ -97,6 +97,8 @@ class AssistantService:
         self.bus = EventBus()
         """Every event of the service: MQTT and the web view subscribe to it."""
         self.pipeline: Pipeline | None = None
+        self.web: Any = None
+        """The page's server (``assistant.web.WebView``) while it is serving."""
 
     # -- life cycle ---------------------------------------------------------------------------
     async def run(self) -> None:
@@ -122,6 +124,8 @@ class AssistantService:
             self.mqtt.publish_status("model", self.model_status or {"state": "off"})
             self.bus.subscribe(self.mqtt.publish_event)
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt"))
+        if s.web.enabled:
+            await self._start_web()
         if s.service.console and self._console_in is not None:
             tasks.append(asyncio.create_task(self._read_console(), name="console"))
         interval = watchdog_interval()
@@ -142,6 +146,8 @@ class AssistantService:
                 self._speaker.stop()
             if self._current is not None:
                 self._current.cancel()
+            if self.web is not None:
+                await self.web.stop()
             if self.mqtt is not None:
                 await self.mqtt.stop()
             for task in tasks:
@@ -157,6 +163,18 @@ class AssistantService:
     def stop(self) -> None:
         """Ask the service to stop (idempotent)."""
         self._stop.set()
+
+    async def _start_web(self) -> None:
+        """Serve the page (an error is logged and the service runs on when it cannot be served)."""
+        from assistant.web import WebView  # aiohttp is loaded only when the page is served
+
+        assert self.car is not None
+        web = WebView(self.settings.web, self.bus, self.car, model_status=lambda: self.model_status,
+                      submit_text=lambda text, seat, rid: self.submit(_Text(text, seat, rid)),
+                      push_to_talk=lambda seat, rid: self.push_to_talk(seat, source="web", request_id=rid))
+        if await web.start():
+            self.web = web
+            self._say_console(f"carvoice: the cabin in a browser at {web.url}")
 
     # -- inputs ------------------------------------------------------------------------------
     def submit(self, request: _Text | _Listen | _Quit) -> bool:

@@ -6,8 +6,10 @@
 #   libportaudio2    sounddevice's PortAudio; libasound2-plugins for ALSA's file plugin in tests
 #   libsndfile1      WAV reading
 #   systemd          systemd-analyze for the unit-file checks
+#   chromium, chromium-driver  the headless browser (and its chromedriver) the web view's tests drive
 set -euo pipefail
-packages=(mosquitto mosquitto-clients espeak-ng sox libportaudio2 libsndfile1 libasound2-plugins alsa-utils systemd)
+packages=(mosquitto mosquitto-clients espeak-ng sox libportaudio2 libsndfile1 libasound2-plugins alsa-utils systemd
+          chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
