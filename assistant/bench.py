@@ -182,39 +182,75 @@ def bench_vehicle(n: int = 200) -> list[str]:
     ]
 
 
-def bench_speech(settings: Settings) -> list[str]:
-    """STT latency and real-time factor, TTS time to first audio, end of speech -> CAN and -> reply audio."""
+UNFAMILIAR_LIMIT = 60
+"""Spoken requests taken from ``--cases`` for the speech section (single-turn ones, in file order)."""
+
+
+def _speak_wavs(texts: list[str], folder: Path) -> list[Path]:
+    """WAVs of ``texts`` spoken by espeak-ng as the evaluation's scorer speaks them (16 kHz mono)."""
+    wavs = []
+    for i, text in enumerate(texts):
+        raw, wav = folder / f"{i}.raw.wav", folder / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), text], check=True)
+        subprocess.run(["sox", "-G", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+        wavs.append(wav)
+    return wavs
+
+
+def _unfamiliar(cases: Path | None) -> list[dict[str, Any]]:
+    if cases is None or not cases.exists():
+        return []
+    out = []
+    for line in cases.read_text().splitlines():
+        if line.strip():
+            case = json.loads(line)
+            if case.get("text") and not case.get("session"):
+                out.append(case)
+    return out[:UNFAMILIAR_LIMIT]
+
+
+def bench_speech(settings: Settings, cases: Path | None = None) -> list[str]:
+    """STT latency and real-time factor, TTS time to first audio, end of speech -> CAN and -> reply audio;
+    live listening with the plain end silence and with early end, side by side, on the fixed familiar
+    commands and on ``cases`` (requests the project was not tuned on, spoken)."""
     from assistant.speech.audio import read_audio
 
     runner_settings = settings.model_copy(
         update={"understanding": settings.understanding.model_copy(update={"mode": "parser-first"})})
+    unfamiliar = _unfamiliar(cases)
+    verdict = _verdict()
     with tempfile.TemporaryDirectory() as tmp:
-        wavs = []
-        for i, text in enumerate(SPOKEN):
-            raw, wav = Path(tmp) / f"{i}.raw.wav", Path(tmp) / f"{i}.wav"
-            subprocess.run(["espeak-ng", "-v", "en-us", "-s", "165", "-w", str(raw), text], check=True)
-            subprocess.run(["sox", "-G", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
-            wavs.append(wav)
-
+        wavs = _speak_wavs(SPOKEN, Path(tmp))
+        other_dir = Path(tmp) / "cases"
+        other_dir.mkdir()
+        other_wavs = _speak_wavs([c["text"] for c in unfamiliar], other_dir)
         recordings = [read_audio(w) for w in wavs]
+        other = [read_audio(w) for w in other_wavs]
 
-        async def run() -> tuple[list[dict[str, Any]], list[float], list[float]]:
+        async def run() -> dict[str, Any]:
             runner = BatchRunner(runner_settings, speech=True)
-            out = []
+            got: dict[str, Any] = {}
             try:
                 runner.speech_engines.stt.load()
-                runner.speech_engines.tts()
+                runner.speech_engines.voice.load()
                 await runner.handle_line(json.dumps({"id": "warm", "audio": str(wavs[0])}))
-                for i, wav in enumerate(wavs * 2):
-                    out.append(await runner.handle_line(json.dumps({"id": i, "audio": str(wav)})))
-                live = await _live_listening(runner, recordings)
-                held = await _live_listening(runner, recordings, held=True)
+                got["batch"] = [await runner.handle_line(json.dumps({"id": i, "audio": str(w)}))
+                                for i, w in enumerate(wavs * 2)]
+                got["batch_other"] = [await runner.handle_line(json.dumps(
+                    {"id": c["id"], "audio": str(w), "seat": c.get("seat", "driver"), "init": c.get("init")}))
+                    for c, w in zip(unfamiliar, other_wavs, strict=True)]
+                for name, audios, which in (("familiar", recordings, None), ("unfamiliar", other, unfamiliar)):
+                    for early in (False, True):
+                        got[f"live_{name}_{early}"] = await _live_listening(runner, audios, early_end=early,
+                                                                           cases=which)
+                got["held"] = await _live_listening(runner, recordings, held=True)
             finally:
                 await runner.close()
-            return out, live, held
+            return got
 
-        results, live, held = asyncio.run(run())
+        got = asyncio.run(run())
         durations = [len(r) / 16000 for r in recordings] * 2
+    results = got["batch"]
     stt = [float(r["ms"]["stt"]) for r in results]
     rtf = [s / 1000 / d for s, d in zip(stt, durations, strict=True)]
     tts = [float(r["ms"]["tts"]) for r in results if r["ms"]["tts"] is not None]
@@ -223,20 +259,31 @@ def bench_speech(settings: Settings) -> list[str]:
     tts_rtf = _tts_rtf(settings)
     endpoint = settings.speech.end_silence_s * 1000
     lines = [
-        header(f"Speech ({len(SPOKEN)} espeak-ng commands x2; STT {settings.speech.stt_model.name}, "
-               f"voice {settings.speech.voice})"),
+        header(f"Speech ({len(SPOKEN)} familiar espeak-ng commands x2; STT {settings.speech.stt_model.name} "
+               f"beam {settings.speech.beam_size}, voice {settings.speech.voice})"),
         row("speech-to-text (VAD + Whisper)", stt),
         row("speech-to-text real-time factor", rtf, "x"),
         row("text-to-speech: time to first audio", tts),
         row("text-to-speech real-time factor", tts_rtf, "x"),
         row("end of speech -> CAN confirmed", to_can),
         row("end of speech -> first reply audio", to_audio),
-        row("live: end of speech -> CAN confirmed", live),
-        row("live, button held: release -> CAN confirmed", held),
-        f"  (live: a microphone paced in real time; the end of speech is confirmed after {endpoint:.0f} ms of "
-        "silence, transcription starts at the first 200 ms pause)",
-        f"  commands understood as intended: {sum(1 for r in results if r['changes'])}/{len(results)} changed the car",
     ]
+    if unfamiliar:
+        other_stt = [float(r["ms"]["stt"]) for r in got["batch_other"] if r["ms"]["stt"] is not None]
+        ok = sum(1 for c, r in zip(unfamiliar, got["batch_other"], strict=True) if verdict and not verdict(c, r))
+        lines += [row(f"speech-to-text, {len(unfamiliar)} unfamiliar ({cases.name if cases else ''})", other_stt),
+                  f"  unfamiliar spoken requests right: {ok}/{len(unfamiliar)}" if verdict else ""]
+    lines.append(header(f"Live: a microphone paced in real time, end of voice -> CAN confirmed (end silence "
+                        f"{endpoint:.0f} ms; transcription starts at the first {settings.speech.pause_s * 1000:.0f} ms "
+                        "pause)"))
+    for name in ("familiar", "unfamiliar") if unfamiliar else ("familiar",):
+        plain, early = got[f"live_{name}_False"], got[f"live_{name}_True"]
+        lines.append(row(f"{name}: plain end silence", plain.latencies))
+        lines.append(row(f"{name}: early end", early.latencies))
+        lines.append(f"  {name}: early end acted at the pause in {early.early_share:.0f}% of turns; "
+                     f"p50 ratio early/plain {pct(early.latencies, 50) / max(pct(plain.latencies, 50), 1e-9):.2f}; "
+                     f"right: plain {plain.right}, early {early.right} of {plain.n}")
+    lines.append(row("button held: release -> CAN confirmed", got["held"].latencies))
     return lines
 
 
@@ -273,35 +320,66 @@ class _PacedMicrophone:
         self._next = time.perf_counter()
 
 
-async def _live_listening(runner: BatchRunner, recordings: list[Any], *, held: bool = False) -> list[float]:
+class _Live:
+    """What a live run measured."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.early = 0
+        self.n = 0
+        self.right = 0
+
+    @property
+    def early_share(self) -> float:
+        return 100 * self.early / max(self.n, 1)
+
+
+async def _live_listening(runner: BatchRunner, recordings: list[Any], *, held: bool = False,
+                          early_end: bool = False, cases: list[dict[str, Any]] | None = None) -> _Live:
     """End of voice -> CAN confirmed through the live listener, fed in real time; ``held``: the
-    push-to-talk button is held while speaking and let go with the last word."""
+    push-to-talk button is held while speaking and let go with the last word; ``early_end``: act on
+    a complete, sure transcript at the first pause; ``cases``: the requests spoken (scored)."""
     import threading
 
-    from assistant.pipeline import Session
+    from assistant.pipeline import Request, Session
     from assistant.runtime import open_car
     from assistant.speech.listen import Listener
     from assistant.speech.vad import SileroVad
 
     settings = runner.settings
-    listener = Listener(runner.speech_engines.stt.transcribe, end_silence_s=settings.speech.end_silence_s,
-                        max_s=settings.speech.max_utterance_s)
-    car = await open_car(settings)
-    out: list[float] = []
-    try:
-        session = Session(car.gateway)
-        for audio in recordings:
+    sp = settings.speech
+    verdict = _verdict()
+    out = _Live()
+    for i, audio in enumerate(recordings):
+        case = cases[i] if cases else None
+        car = await open_car(settings, case.get("init") if case else None)
+        try:
+            session = Session(car.gateway)
+            seat = case.get("seat", "driver") if case else "driver"
+            listener = Listener(runner.speech_engines.stt.transcribe, end_silence_s=sp.end_silence_s,
+                                max_s=sp.max_utterance_s, pause_s=sp.pause_s, early_end=early_end,
+                                hanging_silence_s=sp.hanging_silence_s,
+                                judge=lambda text, s=session, seat=seat: runner.pipeline.understanding.account(
+                                    text, seat, s.context))
             flags = SileroVad().speech_frames(audio)
             last = max((i for i, f in enumerate(flags) if f), default=len(flags) - 1)
             released = threading.Event() if held else None
             mic = _PacedMicrophone(audio, last, released)
-            turn = await asyncio.to_thread(listener.listen, mic, released)
-            await runner.pipeline.handle_heard(session, turn.transcript, "driver")
+            try:
+                turn = await asyncio.to_thread(listener.listen, mic, released)
+            finally:
+                listener.close()
+            result = await runner.pipeline.handle(session, Request(seat, heard=turn.transcript))
             if mic.voice_ended_at is not None:
-                out.append((time.perf_counter() - mic.voice_ended_at) * 1000)
-    finally:
-        listener.close()
-        await car.close()
+                out.latencies.append((time.perf_counter() - mic.voice_ended_at) * 1000)
+            out.n += 1
+            out.early += turn.how == "early-end"
+            if case is not None and verdict is not None:
+                out.right += not verdict(case, {"id": case["id"], **result.as_line()})
+            elif result.changes:
+                out.right += 1
+        finally:
+            await car.close()
     return out
 
 
@@ -328,5 +406,9 @@ def main_bench(settings: Settings, sections: list[str], cases: Path | None, mode
         path = cases or (DEV_SET if DEV_SET.exists() else ROOT / "tests" / "data" / "paraphrases.jsonl")
         print("\n".join(bench_understanding(settings, path, with_model_only=model_only)), flush=True)
     if "speech" in sections:
-        print("\n".join(bench_speech(settings)), flush=True)
+        print("\n".join(bench_speech(settings, cases or (DEV_SET if DEV_SET.exists() else None))), flush=True)
+    if "wake" in sections:
+        from assistant.bench_wake import bench_wake
+
+        print("\n".join(bench_wake(settings)), flush=True)
     return 0

@@ -110,7 +110,7 @@ class SpeechConfig(_Section):
     """Encode the utterance plus a margin instead of Whisper's 30 s window of padding (whisper.cpp's
     ``audio_ctx``): several times faster; a transcript that looks wrong is redone with the full window."""
     stt_prompt: str | None = None
-    """Words that prime Whisper for this car's vocabulary; None: the built-in list of catalogue words."""
+    """Words that prime Whisper for this car's vocabulary; None: the language data's ``[recogniser] prompt``."""
     max_utterance_s: float = Field(default=15.0, gt=1, le=29)
     """Longest utterance taken as a command, in seconds (a monologue is not a command; Whisper hears
     at most 30 s at once)."""

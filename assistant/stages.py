@@ -70,6 +70,10 @@ class Account:
     """Words the understanding had no use for."""
     functions: frozenset[str] = frozenset()
     """The tools it would call."""
+    calls: tuple[str, ...] = ()
+    """The calls it would make, each as canonical JSON (to tell readings that agree from those that do not)."""
+    remark: bool = False
+    """It acts only on a remark about comfort ("I'm cold", a lone "hot")."""
 
 
 @runtime_checkable

@@ -26,6 +26,10 @@ def fold(text: str) -> str:
 def _tables(language: str) -> tuple[list[tuple[re.Pattern[str], str]], dict[str, int], dict[str, int], dict[str, str]]:
     data = load(language).data
     contractions = [(re.compile(rf"\b{re.escape(a)}\b"), b) for a, b in data["text"]["contractions"]]
+    # "the window's open": a contracted "is" before a state; "the driver's seat" stays a possessive
+    after = "|".join(re.escape(w) for w in data["text"].get("is_before", []))
+    if after:
+        contractions.append((re.compile(rf"(?<=[a-z])'s(?= (?:{after})\b)"), " is"))
     nums = data["numbers"]
     words = {"hundred": nums["hundred"], "point": nums["point"], "minus": nums["minus"], "and": nums["and"]}
     return contractions, dict(nums["units"]), dict(nums["tens"]), words

@@ -7,6 +7,7 @@ becomes a spoken refusal naming the range, never a coerced action.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -146,10 +147,13 @@ class Understanding:
         acts = bool(functions) or (parsed.pending is not None and parsed.pending.kind == "zone")
         statement = any(k.startswith(("question", "inert", "remark")) for k in parsed.readings) and not acts
         question = not acts and ("get_vehicle_state" in names or statement)
+        remark = acts and all(k.startswith(("remark", "fragment", "inert")) for k in parsed.readings) \
+            and any(k.startswith("remark") for k in parsed.readings)
         return Account(sure=parsed.sure, acts=acts, question=question,
                        complete=parsed.sure and not parsed.hanging, hanging=parsed.hanging,
-                       unexplained=parsed.unexplained,
-                       functions=functions)
+                       unexplained=parsed.unexplained, functions=functions,
+                       calls=tuple(sorted(json.dumps([n, a], sort_keys=True) for n, a in parsed.calls)),
+                       remark=remark)
 
     @staticmethod
     def _propose(result: Understood, speaker: str, context: DialogueContext, ask: Any) -> Understood:
