@@ -168,7 +168,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     """Print latency tables measured on this machine."""
     from assistant.bench import main_bench
 
-    sections = args.section or ["vehicle", "understanding", "speech"]
+    sections = args.section or ["vehicle", "understanding", "speech", "wake"]
     return main_bench(_settings(args), sections, args.cases, not args.no_model_only)
 
 
@@ -232,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     config.set_defaults(func=cmd_config)
 
     bench = sub.add_parser("bench", help="print latency tables measured on this machine")
-    bench.add_argument("--section", action="append", choices=["vehicle", "understanding", "speech"],
+    bench.add_argument("--section", action="append", choices=["vehicle", "understanding", "speech", "wake"],
                        help="only these sections (repeatable; default: all)")
     bench.add_argument("--cases", type=Path, help="evaluation-format requests (default: ../shared/eval/dev.jsonl)")
     bench.add_argument("--no-model-only", action="store_true", help="skip the model-only comparison (minutes)")

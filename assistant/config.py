@@ -139,6 +139,16 @@ class SpeechConfig(_Section):
     """Speaker, by (part of its) sounddevice name; None: the system default."""
     save_audio_dir: Path | None = None
     """Keep the spoken replies as WAV files here; off by default (nothing is written to disk)."""
+    wake_word: Literal["off", "okay_nabu", "hey_jarvis", "hey_mycroft", "alexa"] = "off"
+    """Start listening on a spoken phrase as well as on push-to-talk: ``off`` or a bundled microWakeWord model
+    (``okay_nabu``, ``hey_jarvis``, ``hey_mycroft``, ``alexa``); measured in ``carvoice bench --section wake``."""
+    wake_threshold: float | None = Field(default=None, gt=0, lt=1)
+    """Detection threshold of the wake word (higher: fewer false accepts, more missed phrases); None: the one
+    measured for the phrase (``assistant/speech/wake.py``)."""
+    wake_refractory_s: float = Field(default=2.0, ge=0, le=30)
+    """After a detection the phrase is not detected again for this long, in seconds."""
+    wake_seat: Literal["driver", "passenger", "rear-left", "rear-right"] = "driver"
+    """The seat a wake-word request speaks from: the seat the microphone serves (one microphone: the driver's)."""
 
 
 class MqttConfig(_Section):

@@ -76,7 +76,8 @@ class AssistantService:
     """The assistant as a service: owns the car, the engines, MQTT and the interaction queue."""
 
     def __init__(self, settings: Settings, *, console_out: Callable[[str], None] | None = None,
-                 console_in: Any = None) -> None:
+                 console_in: Any = None, microphone: Any = None, speaker: Any = None) -> None:
+        """``microphone`` (a started ``FrameSource``) and ``speaker`` replace the sound card's devices."""
         self.settings = settings
         self._console_out = console_out
         self._console_in = console_in
@@ -87,8 +88,10 @@ class AssistantService:
         self.session: Session | None = None
         self.mqtt: MqttLink | None = None
         self.speech = SpeechEngines(settings)
-        self._speaker: Any = None
-        self._microphone: Any = None
+        self._speaker: Any = speaker
+        self._microphone: Any = microphone
+        self._wake: Any = None
+        """The wake-word loop (``assistant.speech.wake.WakeListener``) when ``speech.wake_word`` is on."""
         self._listener: Any = None
         self._ptt_released = threading.Event()
         self.ready = asyncio.Event()
@@ -132,6 +135,7 @@ class AssistantService:
         if interval:
             tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
         self._open_audio()
+        self._start_wake(loop)
         loop.run_in_executor(None, self.speech.warm)
         notify("READY=1")
         self.ready.set()
@@ -153,6 +157,8 @@ class AssistantService:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self._wake is not None:
+                self._wake.stop()
             if self._microphone is not None:
                 self._microphone.stop()
             if self._listener is not None:
@@ -265,6 +271,8 @@ class AssistantService:
             # wait() lets a cancelled interaction end quietly while a cancel of this task still stops it
             await asyncio.wait({self._current})
             self._current = None
+            if self._wake is not None and self._requests.empty():
+                self._wake.resume()  # idle again: the wake word listens
             self.handled += 1
 
     async def _interact(self, request: _Text | _Listen) -> None:
@@ -309,12 +317,41 @@ class AssistantService:
                                                                self._completeness)
         try:
             released = self._ptt_released if request.button else None
-            turn = await asyncio.to_thread(listener.listen, self._microphone, released)
+            turn = await asyncio.to_thread(self._take_microphone, listener, released, request.source == "wake")
         finally:
             self._event(ListeningEvent(state="stopped", seat=seat, source=request.source, interaction=interaction))
         _LOG.info("heard %r %.0f ms after the end of speech (%s)", turn.transcript.text, turn.end_to_text_ms,
                   turn.how)
         return turn.transcript
+
+    def _take_microphone(self, listener: Any, released: threading.Event | None, after_wake: bool) -> Any:
+        """Listen (blocking, on a worker thread): the wake-word loop lets go of the microphone first; after a
+        wake word the words that followed it are already in the microphone's buffer."""
+        if self._wake is not None:
+            self._wake.pause()
+        return listener.listen(self._microphone, released, buffered=after_wake)
+
+    def _start_wake(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Listen for the wake word when one is configured and a microphone is open."""
+        sp = self.settings.speech
+        if sp.wake_word == "off" or self._microphone is None:
+            return
+        from assistant.speech.wake import WakeListener, WakeWordError, load_wake_word, threshold_for
+
+        try:
+            detector = load_wake_word(sp.wake_word)
+        except WakeWordError as err:
+            _LOG.warning("no wake word: %s", err)
+            self._event(ErrorEvent(code=err.code, message=str(err), stage=Stage.LISTEN))
+            return
+
+        def heard() -> None:  # on the wake-word loop's thread
+            with contextlib.suppress(RuntimeError):  # the loop may be closing
+                loop.call_soon_threadsafe(lambda: self.push_to_talk(sp.wake_seat, source="wake"))
+
+        self._wake = WakeListener(detector, self._microphone, heard, threshold=threshold_for(sp.wake_word,
+                                  sp.wake_threshold), refractory_s=sp.wake_refractory_s).start()
+        _LOG.info("listening for %r (threshold %.2f)", detector.phrase, self._wake.trigger.threshold)
 
     def _completeness(self, text: str, seat: str = "driver") -> Any:
         """How complete a transcript is, for the listener's early end (called from its thread: read-only)."""
@@ -336,11 +373,15 @@ class AssistantService:
             return
         if self._microphone is not None:
             self._microphone.muted = True  # do not listen to ourselves
+        if self._wake is not None:
+            self._wake.speaking(True)
         try:
             self._speaker.play(chunks, sample_rate)
         finally:
             if self._microphone is not None:
                 self._microphone.muted = False
+            if self._wake is not None:
+                self._wake.speaking(False)
 
     def _open_audio(self) -> None:
         from assistant.speech.devices import Microphone, Speaker, list_devices
@@ -351,9 +392,11 @@ class AssistantService:
         except CarvoiceError as err:
             _LOG.info("no audio devices (%s): text only", err)
             return
-        if self.settings.service.speaker and any(d["max_output_channels"] > 0 for d in devices):
+        if (self.settings.service.speaker and self._speaker is None
+                and any(d["max_output_channels"] > 0 for d in devices)):
             self._speaker = Speaker(sp.output_device)
-        if self.settings.service.microphone and any(d["max_input_channels"] > 0 for d in devices):
+        if (self.settings.service.microphone and self._microphone is None
+                and any(d["max_input_channels"] > 0 for d in devices)):
             try:
                 self._microphone = Microphone(sp.input_device).start()
             except CarvoiceError as err:

@@ -99,16 +99,18 @@ class Listener:
         sure = transcript.avg_logprob >= self.early_min_logprob and transcript.no_speech_prob < 0.5
         return True if sure and (account.acts or account.question) else None
 
-    def listen(self, mic: FrameSource, released: threading.Event | None = None) -> Heard:
+    def listen(self, mic: FrameSource, released: threading.Event | None = None, *, buffered: bool = False) -> Heard:
         """Blocking: frames until the end of speech, a cut at ``max_s`` or ``timeout_s`` without speech.
 
         ``released``: the push-to-talk button's release. Held while speaking, its release ends the
         utterance at once (no end silence to wait for); released before the speech began (a tap),
-        it changes nothing and the silence ends the utterance.
+        it changes nothing and the silence ends the utterance. ``buffered``: begin with the frames
+        the microphone holds already instead of dropping them (the words right after a wake word).
         """
         vad = SileroVad()
         seg = Segmenter(end_silence_s=self.end_silence_s, max_s=self.max_s, pause_s=self.pause_s)
-        mic.clear()
+        if not buffered:
+            mic.clear()
         frames: list[np.ndarray] = []
         deadline = time.monotonic() + self.timeout_s
         started = False
