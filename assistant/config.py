@@ -99,6 +99,10 @@ class PolicyConfigSection(_Section):
 class SpeechConfig(_Section):
     """Speech in and out."""
 
+    stt_engine: Literal["whisper", "moonshine"] = "whisper"
+    """Recogniser: ``whisper`` (faster-whisper, ``stt_model``) or ``moonshine`` (Moonshine base, English, the
+    files moonshine-cpp ships; it gives no confidence scores, so its transcripts count as unsure: asked about when
+    not fully understood, never acted on early). README "Choosing the recogniser" compares them."""
     stt_model: Path = ROOT / "models" / "whisper-base"
     """faster-whisper (CTranslate2) model directory: ``whisper-base`` (default) or ``whisper-tiny.en``."""
     stt_threads: int = Field(default=2, ge=1, le=64)

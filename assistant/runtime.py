@@ -151,12 +151,21 @@ class SpeechEngines:
     """Speech-to-text and text-to-speech, loaded once in the background when first needed."""
 
     def __init__(self, settings: Settings) -> None:
-        from assistant.speech.stt import SpeechToText as Whisper
-
         sp = settings.speech
         self.settings = sp
-        self.stt: SpeechToText = Whisper.from_settings(settings)
+        self.stt: SpeechToText = self.recogniser(settings)
         self.voice = LazyVoice(sp.voice, list(sp.voice_dirs))
+
+    @staticmethod
+    def recogniser(settings: Settings) -> SpeechToText:
+        """The in-process recogniser ``speech.stt_engine`` names (not loaded yet)."""
+        if settings.speech.stt_engine == "moonshine":
+            from assistant.speech.moonshine import MoonshineSpeechToText
+
+            return MoonshineSpeechToText.from_settings(settings)
+        from assistant.speech.stt import SpeechToText as Whisper
+
+        return Whisper.from_settings(settings)
 
     def warm(self, *, stt: bool = True, tts: bool = True) -> None:
         """Load the engines (blocking; errors surface again on use)."""
