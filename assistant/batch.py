@@ -91,6 +91,7 @@ class BatchRunner:
             await car.close()
         self._live.clear()
         self.pipeline.understanding.close()
+        self.speech_engines.close()
 
     async def handle_line(self, line: str) -> dict[str, Any]:
         """One request line -> one result line (never raises)."""

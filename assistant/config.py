@@ -103,6 +103,12 @@ class SpeechConfig(_Section):
     """Recogniser: ``whisper`` (faster-whisper, ``stt_model``) or ``moonshine`` (Moonshine base, English, the
     files moonshine-cpp ships; it gives no confidence scores, so its transcripts count as unsure: asked about when
     not fully understood, never acted on early). README "Choosing the recogniser" compares them."""
+    engines_in_worker: bool = True
+    """Run speech-to-text and text-to-speech each in its own supervised process, so that a crash or a hang in
+    CTranslate2 or onnxruntime costs one request (``stt-crashed``, ``stt-timeout``), not the assistant; measured at
+    no latency cost (README "Reliability"); False: both in the service's own process (about 400 MiB less)."""
+    engine_deadline_s: float = Field(default=10.0, gt=0.5, le=120)
+    """With ``engines_in_worker``: a transcription or a synthesis taking longer is killed (``stt-timeout``)."""
     stt_model: Path = ROOT / "models" / "whisper-base"
     """faster-whisper (CTranslate2) model directory: ``whisper-base`` (default) or ``whisper-tiny.en``."""
     stt_threads: int = Field(default=2, ge=1, le=64)

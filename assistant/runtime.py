@@ -153,8 +153,16 @@ class SpeechEngines:
     def __init__(self, settings: Settings) -> None:
         sp = settings.speech
         self.settings = sp
-        self.stt: SpeechToText = self.recogniser(settings)
-        self.voice = LazyVoice(sp.voice, list(sp.voice_dirs))
+        self.stt: SpeechToText
+        self.voice: TextToSpeech
+        if sp.engines_in_worker:
+            from assistant.speech.engine_worker import WorkerSpeechToText, WorkerTextToSpeech
+
+            self.stt = WorkerSpeechToText(settings, deadline=sp.engine_deadline_s)
+            self.voice = WorkerTextToSpeech(settings, deadline=sp.engine_deadline_s)
+        else:
+            self.stt = self.recogniser(settings)
+            self.voice = LazyVoice(sp.voice, list(sp.voice_dirs))
 
     @staticmethod
     def recogniser(settings: Settings) -> SpeechToText:
@@ -166,6 +174,12 @@ class SpeechEngines:
         from assistant.speech.stt import SpeechToText as Whisper
 
         return Whisper.from_settings(settings)
+
+    def close(self) -> None:
+        """Stop the engines' worker processes, if they run in any."""
+        for engine in (self.stt, self.voice):
+            if hasattr(engine, "worker"):
+                engine.close()
 
     def warm(self, *, stt: bool = True, tts: bool = True) -> None:
         """Load the engines (blocking; errors surface again on use)."""

@@ -164,6 +164,7 @@ class AssistantService:
             if self._listener is not None:
                 self._listener.close()
             understanding.close()
+            self.speech.close()
             await self.car.close()
 
     def stop(self) -> None:

@@ -152,6 +152,8 @@ class SupervisedWorker:
         self._reply_ready = threading.Condition()
         self._generation = 0
         self._killed_for: str | None = None
+        self._unread: int | None = None
+        """The generation whose last answer was left unread (a stream its caller stopped reading)."""
         self._log = logging.getLogger(f"assistant.worker.{name}")
         self._thread: threading.Thread | None = None
 
@@ -163,8 +165,17 @@ class SupervisedWorker:
         return self
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Whether the worker is ready, waiting up to ``timeout`` seconds for it."""
-        return self._ready.wait(timeout)
+        """Whether the worker is ready, waiting up to ``timeout`` seconds for it; False at once when it is
+        stopped or has failed for good (so that nobody waits out a start that will never come)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while not self._ready.is_set():
+            if self._stopping.is_set() or self.status.state is WorkerState.FAILED:
+                return False
+            left = 0.1 if end is None else min(0.1, end - time.monotonic())
+            if left <= 0:
+                return False
+            self._ready.wait(left)
+        return True
 
     @property
     def ready(self) -> bool:
@@ -212,6 +223,9 @@ class SupervisedWorker:
             try:
                 self._spawn()
             except WorkerError as err:
+                if self._stopping.is_set():
+                    self._kill()
+                    return
                 self._failures += 1
                 self._start_failures += 1
                 self._kill()
@@ -226,6 +240,9 @@ class SupervisedWorker:
                 if self._stopping.wait(delay):
                     return
                 continue
+            if self._stopping.is_set():  # stop() came while it started: it must not outlive the stop
+                self._kill()
+                return
             self.status.ready_seconds = round(time.monotonic() - started, 2)
             self._start_failures = 0
             self._ready.set()
@@ -263,7 +280,7 @@ class SupervisedWorker:
         try:
             # "retry": how many starts in a row failed, so that the child can skip what it cached
             write_frame(proc.stdin, {"op": "init", **self.init, "retry": self._start_failures})
-        except OSError as err:
+        except (OSError, ValueError) as err:  # ValueError: stop() closed its input meanwhile
             raise WorkerError(f"{self.name} worker did not start: {err}") from err
         reply = self._next_reply(generation, self.start_timeout)
         if reply is None:
@@ -344,29 +361,78 @@ class SupervisedWorker:
     def stream(self, op: str, payload: dict[str, Any] | None = None, blob: bytes = b"", *,
                deadline: float | None = None, wait: float = 0.0) -> Iterator[tuple[dict[str, Any], bytes]]:
         """Like ``call`` for answers in several frames (``"more": true`` on all but the last)."""
-        if not self._ready.wait(wait):
+        if not self.wait(wait):
             raise WorkerError(f"the {self.name} worker is {self.status.state}"
                               + (f" ({self.status.detail})" if self.status.detail else ""))
         with self._call_lock:
             proc, generation = self._proc, self._generation
             if proc is None or proc.stdin is None or proc.poll() is not None:
                 raise WorkerCrashed(f"the {self.name} worker is not running")
+            if self._unread == generation:
+                self._skip_unread(generation)
+            limit = self.deadline if deadline is None else deadline
+            end = time.monotonic() + limit
+            # a stopped child stops reading: a request larger than the pipe's buffer (audio) would block
+            # the write for ever, so the deadline covers the write too
+            stuck = threading.Event()
+            watchdog = threading.Timer(limit, self._write_stuck, (proc, generation, stuck))
+            watchdog.start()
             try:
                 write_frame(proc.stdin, {"op": op, **(payload or {})}, blob)
             except OSError as err:
+                self._not_ready(generation)
+                if stuck.is_set():
+                    raise WorkerTimeout(f"{self.name} worker did not take the request within {limit:.1f} s") from err
                 raise WorkerCrashed(f"the {self.name} worker is gone: {err}") from err
-            end = time.monotonic() + (self.deadline if deadline is None else deadline)
-            while True:
-                reply = self._next_reply(generation, max(0.0, end - time.monotonic()))
-                if reply is None:
-                    self._ready.clear()  # the supervisor restarts it; nobody calls a dead child meanwhile
-                    raise WorkerCrashed(f"the {self.name} worker died ({_exit_reason(proc.wait())})")
-                header, data = reply
-                if not header.get("ok", True):
-                    raise WorkerError(str(header.get("error", "the worker failed")), code=header.get("code"))
-                yield header, data
-                if not header.get("more"):
-                    return
+            finally:
+                watchdog.cancel()
+            finished = False
+            try:
+                while True:
+                    reply = self._next_reply(generation, max(0.0, end - time.monotonic()))
+                    if reply is None:
+                        finished = True
+                        self._not_ready(generation)
+                        raise WorkerCrashed(f"the {self.name} worker died ({_exit_reason(proc.wait())})")
+                    header, data = reply
+                    if not header.get("ok", True):
+                        finished = True
+                        raise WorkerError(str(header.get("error", "the worker failed")), code=header.get("code"))
+                    if not header.get("more"):
+                        finished = True
+                    yield header, data
+                    if finished:
+                        return
+            except WorkerTimeout:
+                finished = True
+                raise
+            finally:
+                if not finished:  # the caller stopped reading (a barge-in): the next call skips the rest
+                    self._unread = generation
+
+    def _skip_unread(self, generation: int) -> None:
+        """Read and drop what is left of the answer a caller stopped reading, up to the deadline."""
+        self._unread = None
+        end = time.monotonic() + self.deadline
+        while True:
+            reply = self._next_reply(generation, max(0.0, end - time.monotonic()))
+            if reply is None:
+                self._not_ready(generation)
+                raise WorkerCrashed(f"the {self.name} worker died")
+            if not reply[0].get("more") or not reply[0].get("ok", True):
+                return
+
+    def _write_stuck(self, proc: subprocess.Popen[bytes], generation: int, stuck: threading.Event) -> None:
+        stuck.set()
+        self._killed_for = "worker-timeout"
+        self._not_ready(generation)
+        with _suppress_os():
+            proc.kill()
+
+    def _not_ready(self, generation: int) -> None:
+        """The child of ``generation`` is dead: nobody calls it until the supervisor has restarted it."""
+        if generation == self._generation:  # a restarted child may be ready already
+            self._ready.clear()
 
     @property
     def pid(self) -> int | None:
@@ -460,6 +526,16 @@ def serve(setup: Callable[[dict[str, Any]], dict[str, Handler]]) -> int:
         handler = handlers.get(str(header.get("op")))
         if handler is None:
             write_frame(proto_out, {"ok": False, "error": f"unknown op {header.get('op')!r}", "code": "worker-protocol"})
+            continue
+        if header.get("stream"):  # each answer frame as soon as it is made, then an empty last one
+            try:
+                for reply, data in handler(header, blob):
+                    write_frame(proto_out, {"ok": True, **reply, "more": True}, data)
+            except Exception as err:  # noqa: BLE001 - one failed call is reported, the worker goes on
+                write_frame(proto_out, {"ok": False, "error": f"{type(err).__name__}: {err}",
+                                        "code": getattr(err, "code", "worker-failed")})
+                continue
+            write_frame(proto_out, {"ok": True, "more": False, "end": True})
             continue
         try:
             out = list(handler(header, blob))

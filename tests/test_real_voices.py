@@ -184,7 +184,8 @@ def test_moonshine_runs_beside_onnxruntime_in_one_batch_process() -> None:
     why = cannot_run_here(bundled_model_dir())
     if why is not None:
         pytest.skip(f"Moonshine cannot run on this CPU: {why}")
-    results = _batch(voices, "--understanding", "parser-only", env={"CARVOICE_SPEECH__STT_ENGINE": "moonshine"})
+    results = _batch(voices, "--understanding", "parser-only",
+                     env={"CARVOICE_SPEECH__STT_ENGINE": "moonshine", "CARVOICE_SPEECH__ENGINES_IN_WORKER": "false"})
     for v, r in zip(voices, results, strict=True):
         assert r["error"] is None and r["changes"] == {}, r
         assert edits(normalise(v.text), normalise(str(r["transcript"]))) <= 1, r

@@ -138,3 +138,15 @@ def test_a_start_that_can_never_succeed_fails_for_good() -> None:
             w.call("echo", {"text": "x"})
     finally:
         w.stop()
+
+
+def test_an_answer_its_caller_stopped_reading_never_reaches_the_next_call() -> None:
+    w = _worker()
+    try:
+        assert w.wait(30)
+        frames = w.stream("chunks", {"n": 3, "stream": True})
+        assert next(frames)[0]["i"] == 0
+        frames.close()  # a barge-in: the rest of that answer is still on its way
+        assert w.call("echo", {"text": "next"})[0]["text"] == "next"
+    finally:
+        w.stop()
