@@ -298,10 +298,26 @@ def _find_any(words: list[str], phrases: list[tuple[str, ...]]) -> int | None:
     return best
 
 
+_FIRST_WORDS: dict[tuple[tuple[str, ...] | None, ...], tuple[frozenset[str], ...]] = {}
+
+
+def _could_match(pattern: tuple[tuple[str, ...] | None, ...], present: set[str]) -> bool:
+    """A cheap necessary condition: every part of the pattern has an alternative whose first word was said."""
+    firsts = _FIRST_WORDS.get(pattern)
+    if firsts is None:
+        firsts = _FIRST_WORDS[pattern] = tuple(frozenset(alt.split()[0] for alt in part)
+                                              for part in pattern  # a gap, or a part that may be empty: no need
+                                              if part is not None and all(alt.split() for alt in part))
+    return all(not first.isdisjoint(present) for first in firsts)
+
+
 def find_pattern(lex: Lexicon, words: list[str]) -> tuple[str, dict[str, object], tuple[int, int]] | None:
     """The first situation whose pattern occurs in ``words``: (tool, arguments, span)."""
+    present = set(words)
     for situation in lex.situations:
         for pattern in situation.patterns:
+            if not _could_match(pattern, present):
+                continue
             span = match_pattern(pattern, words)
             if span is not None:
                 return situation.tool, dict(situation.args), span
