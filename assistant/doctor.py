@@ -189,10 +189,10 @@ def check_broker(s: Settings) -> list[Check]:
         return [Check("MQTT broker", True, "disabled")]
     import aiomqtt
 
-    from assistant.service import _mqtt_settings
+    from assistant.service import mqtt_settings
 
     async def probe() -> Check:
-        m = _mqtt_settings(s)
+        m = mqtt_settings(s)
         from assistant.mqtt import MqttLink
 
         client = MqttLink(m, dict, lambda n, c: asyncio.sleep(0))._client_for(m)
@@ -209,7 +209,7 @@ def check_broker(s: Settings) -> list[Check]:
 
     async def service_model() -> Check | None:
         """The running service's own word on its model (the retained ``status/model``), if it said any."""
-        m = _mqtt_settings(s)
+        m = mqtt_settings(s)
         from assistant.mqtt import MqttLink
 
         client = MqttLink(m, dict, lambda n, c: asyncio.sleep(0))._client_for(m)

@@ -123,7 +123,7 @@ class AssistantService:
         self.car.gateway.state.subscribe(self._on_state_change)
         tasks = [asyncio.create_task(self._serve_requests(), name="interactions")]
         if s.mqtt.enabled:
-            self.mqtt = MqttLink(_mqtt_settings(s), self.car.gateway.state.snapshot, self._on_command)
+            self.mqtt = MqttLink(mqtt_settings(s), self.car.gateway.state.snapshot, self._on_command)
             self.mqtt.publish_status("model", self.model_status or {"state": "off"})
             self.bus.subscribe(self.mqtt.publish_event)
             tasks.append(asyncio.create_task(self.mqtt.run(), name="mqtt"))
@@ -437,7 +437,7 @@ def _saving(chunks: Any, sample_rate: int, folder: Path) -> Any:
             yield chunk
 
 
-def _mqtt_settings(s: Settings) -> MqttSettings:
+def mqtt_settings(s: Settings) -> MqttSettings:
     m = s.mqtt
     password = m.password
     if m.password_file is not None:

@@ -40,3 +40,15 @@ def test_importing_vehicle_loads_no_assistant_module() -> None:
     )
     out = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_no_module_imports_another_modules_private_names() -> None:
+    import re
+
+    offenders = []
+    for path in (ROOT / "assistant").rglob("*.py"):
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            m = re.match(r"\s*from (assistant[\w.]*|vehicle[\w.]*) import (.+)", line)
+            if m and any(name.strip().split(" as ")[0].startswith("_") for name in m[2].strip("()").split(",")):
+                offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not offenders, offenders
