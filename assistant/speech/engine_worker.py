@@ -89,60 +89,68 @@ def _worker(engine: str, settings: Settings, deadline: float) -> SupervisedWorke
                             start_timeout=120.0)
 
 
-class WorkerSpeechToText:
-    """Speech-to-text in a supervised child process (a ``SpeechToText``)."""
+class _EngineInWorker:
+    """What both engines' parent sides share: one supervised child, started once, waited for."""
+
+    engine = ""
+    error: type[SpeechToTextError] | type[TextToSpeechError] = SpeechToTextError
+    prefix = ""
+    missing = ""
+    """The code when the engine cannot start."""
 
     def __init__(self, settings: Settings, *, deadline: float = 10.0) -> None:
-        self.worker = _worker("stt", settings, deadline)
+        self.worker = _worker(self.engine, settings, deadline)
         self._started = False
         self._start_lock = threading.Lock()
 
     def load(self) -> None:
-        """Start the child and wait until its model is loaded; ``stt-no-model`` when it cannot start."""
+        """Start the child and wait until its engine is loaded (``missing`` when it cannot start)."""
         with self._start_lock:  # the service warms it in a thread while a request may need it
             if not self._started:
                 self.worker.start()
                 self._started = True
         if not self.worker.wait(self.worker.start_timeout):
-            raise SpeechToTextError(f"the speech-to-text worker did not start ({self.worker.status.detail})",
-                                    code="stt-no-model")
+            raise self.error(f"the {self.engine} worker did not start ({self.worker.status.detail})",
+                             code=self.missing)
 
-    def transcribe(self, audio: np.ndarray) -> Transcript:
-        """What was said; a crash or a hang of the engine raises ``SpeechToTextError`` with its code."""
-        self.load()
-        try:
-            header, _ = self.worker.call("transcribe", blob=np.asarray(audio, np.float32).tobytes(), wait=5.0)
-        except WorkerTimeout as err:
-            raise SpeechToTextError(str(err), code="stt-timeout") from err
-        except WorkerCrashed as err:
-            raise SpeechToTextError(str(err), code="stt-crashed") from err
-        except WorkerError as err:
-            raise SpeechToTextError(str(err), code=err.code or "stt-failed") from err
-        return _transcript(header["transcript"])
+    def _coded(self, err: WorkerError) -> SpeechToTextError | TextToSpeechError:
+        """The engine's error for a failed call: ``<prefix>-timeout``, ``-crashed`` or the child's own code."""
+        if isinstance(err, WorkerTimeout):
+            code = f"{self.prefix}-timeout"
+        elif isinstance(err, WorkerCrashed):
+            code = f"{self.prefix}-crashed"
+        else:
+            code = err.code or f"{self.prefix}-failed"
+        return self.error(str(err), code=code)
 
     def close(self) -> None:
         """Stop the child."""
         self.worker.stop()
 
 
-class WorkerTextToSpeech:
+class WorkerSpeechToText(_EngineInWorker):
+    """Speech-to-text in a supervised child process (a ``SpeechToText``)."""
+
+    engine, error, prefix, missing = "stt", SpeechToTextError, "stt", "stt-no-model"
+
+    def transcribe(self, audio: np.ndarray) -> Transcript:
+        """What was said; a crash or a hang of the engine raises ``SpeechToTextError`` with its code."""
+        self.load()
+        try:
+            header, _ = self.worker.call("transcribe", blob=np.asarray(audio, np.float32).tobytes(), wait=5.0)
+        except WorkerError as err:
+            raise self._coded(err) from err
+        return _transcript(header["transcript"])
+
+
+class WorkerTextToSpeech(_EngineInWorker):
     """Text-to-speech in a supervised child process (a ``TextToSpeech``)."""
 
-    def __init__(self, settings: Settings, *, deadline: float = 10.0) -> None:
-        self.worker = _worker("tts", settings, deadline)
-        self._started = False
-        self._start_lock = threading.Lock()
-        self._rate: int | None = None
+    engine, error, prefix, missing = "tts", TextToSpeechError, "tts", "tts-no-voice"
 
-    def load(self) -> None:
-        """Start the child and wait until its voice is loaded."""
-        with self._start_lock:  # the service warms it in a thread while a request may need it
-            if not self._started:
-                self.worker.start()
-                self._started = True
-        if not self.worker.wait(self.worker.start_timeout):
-            raise TextToSpeechError(f"the speech worker did not start ({self.worker.status.detail})",
-                                    code="tts-no-voice")
+    def __init__(self, settings: Settings, *, deadline: float = 10.0) -> None:
+        super().__init__(settings, deadline=deadline)
+        self._rate: int | None = None
 
     @property
     def sample_rate(self) -> int:
@@ -159,16 +167,8 @@ class WorkerTextToSpeech:
             for header, data in self.worker.stream("speak", {"text": text, "stream": True}, wait=5.0):
                 if not header.get("end"):
                     yield SpeechChunk(np.frombuffer(data, np.int16), int(header["sample_rate"]))
-        except WorkerTimeout as err:
-            raise TextToSpeechError(str(err), code="tts-timeout") from err
-        except WorkerCrashed as err:
-            raise TextToSpeechError(str(err), code="tts-crashed") from err
         except WorkerError as err:
-            raise TextToSpeechError(str(err), code=err.code or "tts-failed") from err
-
-    def close(self) -> None:
-        """Stop the child."""
-        self.worker.stop()
+            raise self._coded(err) from err
 
 
 if __name__ == "__main__":
