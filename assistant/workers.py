@@ -69,6 +69,10 @@ class WorkerState(StrEnum):
 
 
 # -- framing ---------------------------------------------------------------------------------
+_ATOMIC_WRITE = 4096
+"""Bytes a write to a pipe with room takes at once (POSIX PIPE_BUF); a request's header is far below it."""
+
+
 def write_frame(stream: IO[bytes], header: dict[str, Any], blob: bytes = b"") -> None:
     """Send one frame and flush."""
     data = json.dumps(header, separators=(",", ":")).encode()
@@ -372,11 +376,12 @@ class SupervisedWorker:
                 self._skip_unread(generation)
             limit = self.deadline if deadline is None else deadline
             end = time.monotonic() + limit
-            # a stopped child stops reading: a request larger than the pipe's buffer (audio) would block
-            # the write for ever, so the deadline covers the write too
+            # a stopped child stops reading: a request larger than the pipe takes at once (audio) would block
+            # the write for ever, so the deadline covers the write too; a small one never blocks
             stuck = threading.Event()
             watchdog = threading.Timer(limit, self._write_stuck, (proc, generation, stuck))
-            watchdog.start()
+            if len(blob) > _ATOMIC_WRITE:
+                watchdog.start()
             try:
                 write_frame(proc.stdin, {"op": op, **(payload or {})}, blob)
             except OSError as err:
