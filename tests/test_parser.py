@@ -281,3 +281,12 @@ def test_function_words_are_not_confused(text: str, expected: list) -> None:
 def test_a_clause_that_is_not_accounted_for_makes_the_parser_unsure() -> None:
     result = P.parse("open the window for the parrot's cage")
     assert not result.sure
+
+
+def test_a_contracted_is_reads_a_state_but_an_occupants_value_stays_theirs() -> None:
+    assert normalize("the window's open").split()[:4] == ["the", "window", "is", "open"]
+    assert [name for name, _ in calls("the window's open")] == ["get_vehicle_state"]  # a statement: no change
+    # after "driver" or "passenger", a word that places a value is elliptical for their own setting
+    assert calls("my seat heating on level two and the passenger's on one") == [
+        ("set_seat_heating", {"level": 2}), ("set_seat_heating", {"level": 1, "seat": "passenger"})]
+    assert normalize("the passenger's too hot").split()[:4] == ["the", "passenger", "is", "too"]

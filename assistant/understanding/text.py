@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from typing import Any
 
 from assistant.understanding.lexicon import load
 
@@ -23,13 +24,22 @@ def fold(text: str) -> str:
 
 
 @functools.cache
-def _tables(language: str) -> tuple[list[tuple[re.Pattern[str], str]], dict[str, int], dict[str, int], dict[str, str]]:
+def _tables(language: str) -> tuple[list[tuple[re.Pattern[str], Any]], dict[str, int], dict[str, int], dict[str, str]]:
     data = load(language).data
     contractions = [(re.compile(rf"\b{re.escape(a)}\b"), b) for a, b in data["text"]["contractions"]]
-    # "the window's open": a contracted "is" before a state; "the driver's seat" stays a possessive
-    after = "|".join(re.escape(w) for w in data["text"].get("is_before", []))
+    # "the window's open": a contracted "is" before a state; "the driver's seat" stays a possessive, and so
+    # does a person's before a word that places a value ("and the passenger's on one")
+    text = data["text"]
+    after = "|".join(re.escape(w) for w in text.get("is_before", []))
     if after:
-        contractions.append((re.compile(rf"(?<=[a-z])'s(?= (?:{after})\b)"), " is"))
+        people = frozenset(text.get("possessors", []))
+        things_only = frozenset(text.get("is_before_things", []))
+
+        def contracted(m: re.Match[str]) -> str:
+            possessive = m.group(1) in people and m.group(2) in things_only
+            return m.group(1) + ("'s" if possessive else " is")
+
+        contractions.append((re.compile(rf"\b([a-z]+)'s(?= ({after})\b)"), contracted))
     nums = data["numbers"]
     words = {"hundred": nums["hundred"], "point": nums["point"], "minus": nums["minus"], "and": nums["and"]}
     return contractions, dict(nums["units"]), dict(nums["tens"]), words
