@@ -8,6 +8,8 @@ else's words is not for the car. The grammar of one clause is ``frames.py``'s.
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass, field
 
 from assistant.understanding.lexicon import Chunk, Lexicon, match_pattern
@@ -298,17 +300,17 @@ def _find_any(words: list[str], phrases: list[tuple[str, ...]]) -> int | None:
     return best
 
 
-_FIRST_WORDS: dict[tuple[tuple[str, ...] | None, ...], tuple[frozenset[str], ...]] = {}
+@functools.cache
+def _first_words(pattern: tuple[tuple[str, ...] | None, ...]) -> tuple[frozenset[str], ...]:
+    """Per part of the pattern that must say something, the first words of its alternatives (not a gap,
+    not a part that may be empty)."""
+    return tuple(frozenset(alt.split()[0] for alt in part)
+                 for part in pattern if part is not None and all(alt.split() for alt in part))
 
 
 def _could_match(pattern: tuple[tuple[str, ...] | None, ...], present: set[str]) -> bool:
     """A cheap necessary condition: every part of the pattern has an alternative whose first word was said."""
-    firsts = _FIRST_WORDS.get(pattern)
-    if firsts is None:
-        firsts = _FIRST_WORDS[pattern] = tuple(frozenset(alt.split()[0] for alt in part)
-                                              for part in pattern  # a gap, or a part that may be empty: no need
-                                              if part is not None and all(alt.split() for alt in part))
-    return all(not first.isdisjoint(present) for first in firsts)
+    return all(not first.isdisjoint(present) for first in _first_words(pattern))
 
 
 def find_pattern(lex: Lexicon, words: list[str]) -> tuple[str, dict[str, object], tuple[int, int]] | None:
