@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from assistant.bench import pct  # noqa: E402
 from assistant.config import load_settings  # noqa: E402
 from assistant.runtime import LazyVoice, SpeechEngines  # noqa: E402
 from assistant.speech.audio import read_audio  # noqa: E402
@@ -39,11 +40,6 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, int(round(q / 100 * (len(s) - 1))))]
 
 
 def main() -> int:
