@@ -16,6 +16,7 @@ and Moonshine would bind to it instead.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import threading
 import time
@@ -69,9 +70,7 @@ s = np.zeros(16000, dtype=np.float32)
 t = ctypes.c_char_p()
 sys.exit(lib.moonshine_transcribe(h, s.ctypes.data_as(ctypes.POINTER(ctypes.c_float)), s.size, ctypes.byref(t)) and 4)
 """
-_runs_here: dict[Path, str | None] = {}
-
-
+@functools.cache
 def cannot_run_here(folder: Path) -> str | None:
     """Why moonshine-cpp cannot run on this CPU (None: it can), tried once per process in a child.
 
@@ -79,29 +78,23 @@ def cannot_run_here(folder: Path) -> str | None:
     ``vpbroadcastq`` from a general register, in its model loader): on a CPU without AVX-512 the
     load dies of SIGILL, which in this process would take the assistant down with it.
     """
-    if folder not in _runs_here:
-        import signal
-        import subprocess
-        import sys
+    import signal
+    import subprocess
+    import sys
 
-        try:
-            done = subprocess.run([sys.executable, "-c", _PROBE, *(str(folder / n) for n in FILES)],
-                                  capture_output=True, timeout=120, check=False)
-        except subprocess.TimeoutExpired:
-            _runs_here[folder] = "loading Moonshine took over 120 s"
-        else:
-            code = done.returncode
-            if code == -signal.SIGILL:
-                why = ("moonshine-cpp's libmoonshine.so uses instructions this CPU lacks (SIGILL; it is built "
-                       "with AVX-512)")
-            elif code < 0:
-                why = f"moonshine-cpp died of {signal.Signals(-code).name} loading the model"
-            elif code:
-                why = f"moonshine-cpp failed to load and run the model (exit {code}): {done.stderr[-300:]!r}"
-            else:
-                why = None
-            _runs_here[folder] = why
-    return _runs_here[folder]
+    try:
+        done = subprocess.run([sys.executable, "-c", _PROBE, *(str(folder / n) for n in FILES)],
+                              capture_output=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        return "loading Moonshine took over 120 s"
+    code = done.returncode
+    if code == -signal.SIGILL:
+        return "moonshine-cpp's libmoonshine.so uses instructions this CPU lacks (SIGILL; it is built with AVX-512)"
+    if code < 0:
+        return f"moonshine-cpp died of {signal.Signals(-code).name} loading the model"
+    if code:
+        return f"moonshine-cpp failed to load and run the model (exit {code}): {done.stderr[-300:]!r}"
+    return None
 
 
 class MoonshineSpeechToText:
