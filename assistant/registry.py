@@ -82,10 +82,30 @@ class ToolSpec:
     ranges: dict[str, str] = field(default_factory=dict)
     """The spoken range of a value that is out of it, by argument ("" for any other)."""
     senses: Senses = field(default_factory=lambda: senses([], []))
+    shape: str = ""
+    """How what was said becomes the arguments (``resolve.BUILDERS``): "temperature", "fan", "air",
+    "feature", "level", "move", "recline", "opening", "cancel"; "" for tools the grammar does not build."""
+    directed: bool = False
+    """A direction word ("back", "up", "to the feet") is the tool's own value, never a target."""
+    warms: int = 0
+    """+1: "warm" raises the level and feeling hot lowers it (seat heating); -1: "cool" raises it (ventilation)."""
+    tilts: bool = False
+    """"tilt" is a position of its own (the sunroof), not a step of "open"."""
+    noun: str = ""
+    """What the replies call it ("The heating of your seat is now at level 2")."""
+    propose: str = ""
+    """What a confirmation question offers to do with it ("Did you want me to change the fan?")."""
+    undo_with: str | None = None
+    """The tool that takes back what this one started when nothing was there before ("cancel the route")."""
 
     @property
     def model(self) -> type:
         return TOOLS[self.name]
+
+    @property
+    def per_seat(self) -> bool:
+        """One per seat (a window, a seat): "the back one" from the front is two and needs asking."""
+        return self.key in ("seat", "window")
 
 
 AMOUNTS = ["amt.max", "amt.min", "amt.little", "amt.much", "amt.half", "amt.quarter", "amt.third",
@@ -110,7 +130,7 @@ R_MIN, R_MAX = _limits("Vehicle.Cabin.Seat.Row1.DriverSide.Backrest.Recline")
 
 REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
     ToolSpec(
-        "set_temperature", ranges={"": f"The temperature can be set between {T_MIN:g} and {T_MAX:g} degrees."},
+        "set_temperature", shape="temperature", noun="temperature", propose="change the temperature", ranges={"": f"The temperature can be set between {T_MIN:g} and {T_MAX:g} degrees."},
         key="zone", absolute="celsius", relative="delta", step=1.0, little=1.0, much=2.0,
         maximum=T_MAX, minimum=T_MIN, on={"delta": 1.0}, off={"delta": -1.0}, leaf=_station("Temperature"),
         restore=lambda v: {"celsius": float(v)}, what="temperature zone",  # type: ignore[arg-type]
@@ -122,7 +142,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "amt.coldest", "amt.level", "zone."],
                       strong=["obj.temperature", "amt.warmest", "amt.coldest", "amt.degrees", "amt.fahrenheit"])),
     ToolSpec(
-        "set_fan_speed", ranges={"level": f"The fan goes from level 0 to {FAN_LEVELS}.", "": "The fan can be set between 0 and 100 percent."},
+        "set_fan_speed", shape="fan", noun="fan", propose="change the fan", ranges={"level": f"The fan goes from level 0 to {FAN_LEVELS}.", "": "The fan can be set between 0 and 100 percent."},
         key="zone", absolute="level", relative="delta", step=10, little=10, much=20,
         maximum=100, minimum=10, named={"low": 20, "medium": 50, "high": 80}, on={"level": 3}, off={"level": 0},
         leaf=_station("FanSpeed"), restore=lambda v: {"percent": int(v)}, what="fan",  # type: ignore[arg-type]
@@ -132,7 +152,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "amt.level", "amt.percent", "zone."],
                       strong=["obj.fan"])),
     ToolSpec(
-        "set_air_distribution", key="zone", leaf=_station("AirDistribution"),
+        "set_air_distribution", shape="air", noun="air vents", propose="change where the air goes", directed=True, key="zone", leaf=_station("AirDistribution"),
         restore=lambda v: {"direction": str(v).lower()}, what="air vents",
         senses=senses([["obj.vents"], ["obj.air", "dir.up"], ["obj.air", "dir.middle"], ["obj.air", "dir.down"],
                        ["act.point", "dir.middle"], ["act.point", "dir.down"]],
@@ -140,8 +160,8 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "dir.down", "obj.windshield", "obj.window", "zone.", "amt.to"],
                       strong=["obj.vents"])),
     ToolSpec(
-        "set_climate_feature", what="climate",
-        restore=None,
+        "set_climate_feature", shape="feature", what="climate",
+        restore=lambda v: {"on": bool(v)},
         senses=senses([["obj.ac"], ["obj.recirculation"], ["obj.fresh_air"], ["obj.defroster"], ["obj.rear_glass"],
                        ["obj.window", "act.warm"], ["obj.windshield", "act.warm"]],
                       ["obj.ac", "obj.recirculation", "obj.fresh_air", "obj.defroster", "obj.rear_glass",
@@ -149,7 +169,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "act.set", "act.warm", "obj.temperature", "zone.", "amt.max", "amt.to"],
                       strong=["obj.ac", "obj.recirculation", "obj.fresh_air", "obj.defroster", "obj.rear_glass"])),
     ToolSpec(
-        "set_seat_heating", ranges={"": f"Seat heating has levels 1 to {LEVELS}, or off."},
+        "set_seat_heating", shape="level", warms=1, noun="heating", propose="change the seat heating", ranges={"": f"Seat heating has levels 1 to {LEVELS}, or off."},
         key="seat", absolute="level", relative="delta", step=1, little=1, much=2,
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 3}, off={"level": 0},
         leaf=_side("HeatingCooling"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
@@ -158,7 +178,8 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                       [*_SEAT_LEVEL_TAKES, "obj.seat_heating", "act.warm", "feel."],
                       strong=["obj.seat_heating"])),
     ToolSpec(
-        "set_seat_ventilation", ranges={"": f"Seat ventilation has levels 1 to {LEVELS}, or off."},
+        "set_seat_ventilation", shape="level", warms=-1, noun="ventilation",
+        propose="change the seat ventilation", ranges={"": f"Seat ventilation has levels 1 to {LEVELS}, or off."},
         key="seat", absolute="level", relative="delta", step=1, little=1, much=2,
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 3}, off={"level": 0},
         leaf=_side("HeatingCooling"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
@@ -167,13 +188,13 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                       [*_SEAT_LEVEL_TAKES, "obj.seat_ventilation", "act.cool", "obj.fan", "obj.vents", "obj.air"],
                       strong=["obj.seat_ventilation"])),
     ToolSpec(
-        "set_massage", ranges={"": f"The massage has levels 1 to {LEVELS}, or off."},
+        "set_massage", shape="level", noun="massage", propose="change the massage", ranges={"": f"The massage has levels 1 to {LEVELS}, or off."},
         key="seat", absolute="level", relative="delta", step=1, little=1, much=2,
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 2}, off={"level": 0},
         leaf=_side("Massage.Level"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
         senses=senses([["obj.massage"]], [*_SEAT_LEVEL_TAKES, "obj.massage", "obj.backrest"], strong=["obj.massage"])),
     ToolSpec(
-        "move_seat", ranges={"": f"The seat moves between {P_MIN:g} and {P_MAX:g} millimetres."},
+        "move_seat", shape="move", noun="seat", propose="move the seat", directed=True, ranges={"": f"The seat moves between {P_MIN:g} and {P_MAX:g} millimetres."},
         key="seat", absolute="position_mm", relative="delta_mm", step=50, little=25, much=100,
         maximum=P_MAX, minimum=P_MIN, leaf=_side("Position"), restore=lambda v: {"position_mm": int(v)},  # type: ignore[arg-type]
         what="seat",
@@ -184,7 +205,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "amt.inch", "zone."],
                       strong=["dir.back", "dir.forward"])),
     ToolSpec(
-        "recline_seat", ranges={"": f"The backrest reclines between {R_MIN:g} and {R_MAX:g} degrees."},
+        "recline_seat", shape="recline", noun="backrest", propose="move the backrest", directed=True, ranges={"": f"The backrest reclines between {R_MIN:g} and {R_MAX:g} degrees."},
         key="seat", absolute="degrees", relative="delta_degrees", step=10.0, little=5.0, much=20.0,
         maximum=R_MAX, minimum=R_MIN, leaf=_side("Backrest.Recline"), restore=lambda v: {"degrees": float(v)},  # type: ignore[arg-type]
         what="seat",
@@ -193,7 +214,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        "act.decrease", "act.move", "dir.back", "dir.forward", *AMOUNTS, "amt.degrees", "zone."],
                       strong=["obj.backrest", "act.recline", "act.upright"])),
     ToolSpec(
-        "set_window", ranges={"": "Windows open between 0 and 100 percent."},
+        "set_window", shape="opening", noun="window", propose="move the window", ranges={"": "Windows open between 0 and 100 percent."},
         key="window", absolute="percent_open", relative="delta", step=25, little=25, much=50,
         maximum=100, minimum=0, named={"half": 50}, on={"percent_open": 100}, off={"percent_open": 0},
         leaf=lambda seat: f"Vehicle.Cabin.Door.{SIDE[seat or 'driver']}.Window.Position",
@@ -203,7 +224,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                        *AMOUNTS, "amt.percent", "zone.", "dir.up", "dir.down"],
                       strong=["obj.window"])),
     ToolSpec(
-        "set_sunroof", ranges={"": "The sunroof opens between 0 and 100 percent, or tilts."},
+        "set_sunroof", shape="opening", tilts=True, noun="sunroof", propose="move the sunroof", ranges={"": "The sunroof opens between 0 and 100 percent, or tilts."},
         absolute="position", relative="delta", step=25, little=25, much=50, maximum=100, minimum=0,
         on={"position": 100}, off={"position": 0}, leaf=lambda _seat: SUNROOF,
         restore=lambda v: {"position": int(v)}, what="sunroof",  # type: ignore[arg-type]
@@ -211,14 +232,20 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
                       ["obj.sunroof", "act.open", "act.close", "act.tilt", "act.set", "act.increase", "act.decrease",
                        "act.move", *AMOUNTS, "amt.percent", "zone.", "dir.up", "dir.down", "obj.window"],
                       strong=["obj.sunroof"])),
-    ToolSpec("navigate", what="route"),
-    ToolSpec("cancel_navigation", what="route",
+    ToolSpec("navigate", what="route", undo_with="cancel_navigation"),
+    ToolSpec("cancel_navigation", shape="cancel", propose="cancel the route", what="route",
              senses=senses([["act.cancel", "obj.route"], ["act.off", "obj.route"]],
                            ["act.cancel", "act.off", "obj.route", "act.set", "zone."], strong=["obj.route"])),
     ToolSpec("get_vehicle_state"),
     ToolSpec("reply_only"),
 ]}
 """Tool name -> its entry."""
+
+REMARK_TOOL = "set_temperature"
+"""What a lone remark on feeling hot or cold acts on ("I'm freezing"; spec: Behaviour rules)."""
+
+BARE_VALUE_TOOL = "set_temperature"
+"""What a bare value of cabin temperatures acts on when nothing else is said or meant ("make it 22")."""
 
 TOPIC_TOOL = {"temperature": "set_temperature", "fan_speed": "set_fan_speed", "air_distribution": "set_air_distribution",
               "seat_heating": "set_seat_heating", "massage": "set_massage", "seat_position": "move_seat",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from assistant.domain import SIDE, STATION
 from assistant.domain import level_of as _level_of
 from assistant.policy import FEATURE_PATH, Step
+from assistant.registry import REGISTRY
 from assistant.understanding.tools import ToolCall
 from vehicle.gateway import CommandOutcome, CommandResult
 from vehicle.signals import (
@@ -86,8 +87,8 @@ def success_reply(step: Step, state: Mapping[str, VssValue]) -> str:
         path = next(iter(step.targets))
         feature = next(f for f, p in FEATURE_PATH.items() if p == path)
         return f"{_cap(FEATURE_NAMES[feature])} is now {'on' if state[path] else 'off'}."
-    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
-        what = {"set_seat_heating": "heating", "set_seat_ventilation": "ventilation", "set_massage": "massage"}[name]
+    if name in REGISTRY and REGISTRY[name].shape == "level":
+        what = REGISTRY[name].noun
         level = _level_of(abs(int(state[next(iter(step.targets))])))  # type: ignore[arg-type]
         where = _names(z, SEAT_NAMES)
         status = "off" if level == 0 else f"at level {level}"
@@ -196,15 +197,6 @@ def reply_only(step: Step) -> str:
     return REPLY_ONLY.get(reason, REPLY_ONLY["unclear"])
 
 
-_PROPOSE = {
-    "set_temperature": "change the temperature", "set_fan_speed": "change the fan",
-    "set_air_distribution": "change where the air goes", "set_seat_heating": "change the seat heating",
-    "set_seat_ventilation": "change the seat ventilation", "set_massage": "change the massage",
-    "move_seat": "move the seat", "recline_seat": "move the backrest", "set_window": "move the window",
-    "set_sunroof": "move the sunroof", "cancel_navigation": "cancel the route",
-}
-
-
 def propose(call: ToolCall) -> str:
     """A short phrase for what a call would do ("set the temperature to 22 degrees")."""
     a = call.arguments
@@ -217,14 +209,12 @@ def propose(call: ToolCall) -> str:
         return f"switch {'on' if a.on else 'off'} {FEATURE_NAMES[a.feature]}"  # type: ignore[attr-defined]
     if name == "set_window" and getattr(a, "percent_open", None) is not None:
         return "open the window" if a.percent_open else "close the window"  # type: ignore[attr-defined]
-    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage") and getattr(a, "level", None) == 0:
-        return f"switch off the {name.removeprefix('set_').replace('_', ' ')}"
-    if name in ("set_seat_heating", "set_seat_ventilation", "set_massage"):
-        return f"switch on the {name.removeprefix('set_').replace('_', ' ')}"
+    if name in REGISTRY and REGISTRY[name].shape == "level":
+        return f"switch {'off' if getattr(a, 'level', None) == 0 else 'on'} the {name.removeprefix('set_').replace('_', ' ')}"
     if name == "navigate":
         target = getattr(a, "place", None) or str(getattr(a, "category", "")).replace("_", " ")
         return f"take you to {'the nearest ' if getattr(a, 'category', None) else ''}{target}"
-    return _PROPOSE.get(name, "do that")
+    return REGISTRY[name].propose if name in REGISTRY and REGISTRY[name].propose else "do that"
 
 
 def doubt_question(calls: list[ToolCall]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.registry import FEATURE_OF, REGISTRY
+from assistant.registry import FEATURE_OF, REGISTRY, REMARK_TOOL
 from assistant.understanding import amounts, targets
 from assistant.understanding.clauses import Clause, find_pattern
 from assistant.understanding.lexicon import Chunk, Lexicon
@@ -122,7 +122,7 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         reading.zones = targets.refs(lex, chunks)
         return reading
     remark = _remark(lex, clause, chunks, content, words)
-    if remark is not None and (best is None or best.kind != INTENT or best.tool in (None, "set_temperature")
+    if remark is not None and (best is None or best.kind != INTENT or best.tool in (None, REMARK_TOOL)
                                and not best.has("act.") and not best.has("obj.temperature")):
         return remark
     if best is not None and best.kind == INTENT and best.unexplained and statement:
@@ -176,10 +176,10 @@ def _best_tool(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[
     spec = REGISTRY[name]
     took = [c for c in chunks if c not in unexplained_of[name]]
     reading = Reading(clause, INTENT, tool=name, chunks=took, unexplained=unexplained_of[name], rivals=rivals)
-    directions = name in ("move_seat", "recline_seat")
+    directions = spec.directed and spec.per_seat  # "back" is the seat's way, not the rear row
     reading.zones = targets.refs(lex, took, directions=directions)
     reading.amount = amounts.read(lex, took)
-    if name == "set_climate_feature":
+    if spec.shape == "feature":
         reading.feature = _feature(lex, took)
     return reading
 

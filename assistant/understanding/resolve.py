@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.domain import BESIDE, ROW, SEATS, seats_of
-from assistant.registry import REGISTRY, ToolSpec
+from assistant.registry import BARE_VALUE_TOOL, REGISTRY, REMARK_TOOL, T_MAX, T_MIN, ToolSpec
 from assistant.understanding import frames, targets
 from assistant.understanding.amounts import Amount
 from assistant.understanding.clauses import Clause
@@ -73,7 +73,7 @@ class Plan:
                 acts.append(a)
                 words.append(c.text)
             d = frozenset(s for s in c.senses if s.startswith("dir.") or s in ("obj.windshield", "obj.window"))
-            if d and c.has("zone.") and r.tool not in _DIRECTED:
+            if d and c.has("zone.") and not (r.tool in REGISTRY and REGISTRY[r.tool].directed):
                 d = frozenset()  # "up front", "the back": a place in the cabin, not a direction
             if d:
                 dirs.append(d)
@@ -134,7 +134,6 @@ def _before_a_value(chunks: list[Any], k: int) -> bool:
 
 
 _OWN_DIRECTION = frozenset({"act.warm", "act.cool", "act.open", "act.close", "act.recline", "act.upright", "act.tilt"})
-_DIRECTED = {"move_seat", "recline_seat", "set_air_distribution"}
 
 
 @dataclass
@@ -263,7 +262,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plan.args = {"place": last.absolute.get("place")}
         if r.kind in (frames.REMARK, frames.SITUATION) or r.args.get("complaint"):
             plan.source = "reason"
-            plan.tool = plan.tool or "set_temperature"
+            plan.tool = plan.tool or REMARK_TOOL
             plan.args = {**plan.args, "feel": r.feel, "subject": r.subject} if r.kind == frames.REMARK else plan.args
             if r.kind != frames.INTENT:
                 plan.args["kind"] = r.kind
@@ -355,7 +354,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         follow = _follow_up(plan, speaker, ctx)
         if follow is None and _bare_temperature(plan):
-            follow = [dataclasses.replace(plan, tool="set_temperature")]
+            follow = [dataclasses.replace(plan, tool=BARE_VALUE_TOOL)]
         if follow is None:
             unsure.append("a fragment with nothing to refer to")
             continue
@@ -491,7 +490,8 @@ def _bare_temperature(plan: Plan) -> bool:
     """ "set it to 22", "make it 19 back here": with nothing to refer to, a bare value of cabin temperatures."""
     n = plan.amount.last(None, "degrees")
     air = {"dir.up", "dir.middle", "dir.down"}
-    return n is not None and not n.relative and 14 <= n.value <= 32 and not any(d & air for d in plan.dirs)
+    # two degrees either side of the range: "set it to 15" is a temperature out of range, not nonsense
+    return n is not None and not n.relative and T_MIN - 2 <= n.value <= T_MAX + 2 and not any(d & air for d in plan.dirs)
 
 
 def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext, force: bool = False) -> None:
@@ -653,7 +653,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
     if plan.tool == "undo":
         return [("undo", {k: v for k, v in plan.args.items() if k in ("tool", "feature") and v})]
     if plan.tool is None and _bare_temperature(plan):
-        plan.tool = "set_temperature"
+        plan.tool = BARE_VALUE_TOOL
     if plan.tool is None:
         return None
     if plan.args.get("kind") == "remark":
@@ -661,7 +661,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
         if feel not in ("cold", "hot"):
             return []
         args: dict[str, Any] | None = {"delta": 1.0 if feel == "cold" else -1.0}
-        plan.tool = "set_temperature"
+        plan.tool = REMARK_TOOL
         if plan.args.get("subject") == "person" and not plan.zones:
             if person is None:
                 return targets.Ask("Who do you mean: the passenger, or someone in the back?", "zone",
@@ -681,7 +681,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
         on = _feature(dataclasses.replace(plan, feature="front_defroster"), REGISTRY[plan.tool])
         return [("set_climate_feature", {**(on or {}), "feature": f}) for f in ("front_defroster", "rear_defroster")]
     else:
-        builder = BUILDERS.get(plan.tool)
+        builder = BUILDERS.get(REGISTRY[plan.tool].shape) if plan.tool in REGISTRY else None
         if builder is None:
             return None
         args = builder(plan, REGISTRY[plan.tool])
@@ -691,7 +691,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
     if spec.key is None:
         return [(plan.tool, args)]
     zones = targets.resolve(plan.zones, speaker, recent=ctx.recent.get(plan.tool, []), person=person,
-                            several=plan.several, per_seat=plan.tool in _PER_SEAT, window=plan.tool == "set_window",
+                            several=plan.several, per_seat=spec.per_seat, window=spec.key == "window",
                             there=_last_zones(ctx))
     if isinstance(zones, targets.Ask):
         return zones
@@ -706,9 +706,6 @@ def _last_zones(ctx: DialogueContext) -> list[str]:
         if isinstance(seat, str) and seat not in out:
             out.append(seat)
     return out
-
-
-_PER_SEAT = {"set_window", "set_seat_heating", "set_seat_ventilation", "set_massage", "move_seat", "recline_seat"}
 
 
 def _close_openings(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall]:
@@ -853,7 +850,7 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         last in plan.comparative and (last not in plan.particles or plan.amount.degree is not None))
     if act in ("act.off", "frame.unwant", "act.close"):
         return {"level": 0}
-    if act == "feel.hot" and plan.tool == "set_seat_heating":
+    if act == "feel.hot" and spec.warms > 0:
         return {"delta": -1}
     n = a.last("level", None)
     if n is not None:
@@ -868,8 +865,7 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     if a.named is not None:
         return {"level": int(spec.named[a.named])}
     if comparative and act in ("act.increase", "act.warm", "act.cool", "act.decrease"):
-        up = act == "act.increase" or (act == "act.warm" and plan.tool == "set_seat_heating") or (
-            act == "act.cool" and plan.tool == "set_seat_ventilation")
+        up = act == "act.increase" or (act == "act.warm" and spec.warms > 0) or (act == "act.cool" and spec.warms < 0)
         return {"delta": int(_size(plan, spec)) * (1 if up else -1)}
     if a.degree == "little":
         return {"level": 1}
@@ -918,7 +914,7 @@ def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     field_name = spec.absolute or "percent_open"
     act, word = _last(plan, ("act.tilt", "act.open", "act.close", "act.increase", "act.decrease", "act.set",
                              "act.move"))
-    if act == "act.tilt" and plan.tool == "set_sunroof":
+    if act == "act.tilt" and spec.tilts:
         return {"position": -int(a.fraction) if a.fraction is not None else -100}  # "tilt it halfway"
     opening = act in ("act.open", "act.increase")
     closing = act in ("act.close", "act.decrease")
@@ -948,12 +944,10 @@ def _cancel(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
 
 
 BUILDERS: dict[str, Callable[[Plan, ToolSpec], dict[str, Any] | None]] = {
-    "set_temperature": _temperature, "set_fan_speed": _fan, "set_air_distribution": _air,
-    "set_climate_feature": _feature, "set_seat_heating": _seat_level, "set_seat_ventilation": _seat_level,
-    "set_massage": _seat_level, "move_seat": _move, "recline_seat": _recline, "set_window": _opening,
-    "set_sunroof": _opening, "cancel_navigation": _cancel,
+    "temperature": _temperature, "fan": _fan, "air": _air, "feature": _feature, "level": _seat_level,
+    "move": _move, "recline": _recline, "opening": _opening, "cancel": _cancel,
 }
-"""Tool -> how what was said becomes its arguments."""
+"""A registry entry's ``shape`` -> how what was said becomes its arguments."""
 
 
 def restore(ex: Executed) -> RawCall | None:
@@ -961,12 +955,13 @@ def restore(ex: Executed) -> RawCall | None:
     if not ex.before:
         return None
     value = next(iter(ex.before.values()))
-    if ex.name == "navigate":
-        return ("cancel_navigation", {}) if value is None else None
-    if ex.name == "set_climate_feature":
-        return ("set_climate_feature", {"feature": ex.absolute["feature"], "on": bool(value)})
     spec = REGISTRY.get(ex.name)
-    if spec is None or spec.restore is None:
+    if spec is None:
         return None
-    zone = {spec.key: ex.absolute[spec.key]} if spec.key and spec.key in ex.absolute else {}
-    return (ex.name, {**zone, **spec.restore(value)})
+    if spec.undo_with is not None:
+        return (spec.undo_with, {}) if value is None else None
+    if spec.restore is None:
+        return None
+    # the arguments that chose what was moved: the zone/seat/window, or which feature
+    which = {k: ex.absolute[k] for k in (spec.key, "feature") if k and k in ex.absolute}
+    return (ex.name, {**which, **spec.restore(value)})
