@@ -102,7 +102,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             continue  # "Sorry." on its own is an apology, not a correction
         if c.has("frame.correction") and _is_correction(c, current, chunks, i):
             nxt = chunks[i + 1] if i + 1 < len(chunks) else None
-            if current and c.text != "no" and (nxt is None or nxt.text in SENTENCE_ENDS or nxt.has("frame.separators")):
+            if current and c.text != "no" and (nxt is None or nxt.text in SENTENCE_ENDS or nxt.has("frame.separators")) \
+                    and not _more_follows(chunks, i + 1):
                 pending_correction = True  # "cooler, I mean": the clause it ends is the correction
                 close()
                 continue
@@ -123,6 +124,17 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
     _mark_negations(lex, clauses)
     _mark_trailing_corrections(lex, clauses)
     return [cl for cl in clauses if cl.chunks]
+
+
+def _more_follows(chunks: list[Chunk], i: int) -> bool:
+    """Whether the sentence goes on with something to say after ``i`` ("close, sorry, open it halfway"),
+    so that a correction word before it corrects forward, not the clause it ends ("cooler, I mean.")."""
+    for c in chunks[i:]:
+        if c.text in SENTENCE_ENDS:
+            return False
+        if not (c.is_filler or c.has("frame.separators", "polite", "frame.correction")):
+            return True
+    return False
 
 
 def _alone_in_sentence(chunks: list[Chunk], i: int) -> bool:
@@ -146,9 +158,10 @@ def _is_correction(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) 
     """Whether a correction word here corrects ("19 no 21") rather than meaning itself ("no air")."""
     if c.text != "no":
         return True
-    if not current:
-        return True  # "no, the passenger"
     nxt = chunks[i + 1] if i + 1 < len(chunks) else None
+    if not current:
+        # "no, the passenger" corrects; "no massage for me" (no pause) does not want the massage
+        return nxt is None or not (nxt.has("obj.") and not nxt.has("zone.", "act.", "frame.separators"))
     prev = current[-1]
     # "19 no 21", "left no right": the same kind of thing on both sides
     kinds = ("num", "zone.", "dir.", "amt.", "place.")

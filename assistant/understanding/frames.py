@@ -11,6 +11,8 @@ pedals"), destinations and functions the car lacks have readings of their own.
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,6 +87,14 @@ class Reading:
 def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     """The reading of one clause."""
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
+    origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
+    chunks = [c for k, c in enumerate(chunks) if not (c.text in origin and k + 1 < len(chunks) and chunks[k + 1].has(
+        "zone.own")) and not (c.has("zone.own") and k > 0 and chunks[k - 1].text in origin)]
+    lead = next((k for k, c in enumerate(chunks) if not c.is_filler), None)
+    if lead is not None and lead + 1 < len(chunks) and chunks[lead].text in lex.group("weak_correction") \
+            and chunks[lead + 1].has("obj.") and not chunks[lead + 1].has("zone.", "act."):
+        # "no massage for me, thanks": not wanted (the clause splitter kept it: no pause after "no")
+        chunks[lead] = dataclasses.replace(chunks[lead], senses=frozenset({"frame.unwant"}))
     cut = next((k for k, c in enumerate(chunks) if c.text in lex.group("instead_of")), None)
     if cut is not None and cut > 0:
         chunks = chunks[:cut]  # "blow it at my face instead of my feet": what follows is excluded

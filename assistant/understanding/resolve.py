@@ -59,6 +59,8 @@ class Plan:
     """ "undo that", "put it back": the last turn taken back."""
     object_chunks: list[Any] = field(default_factory=list)
     """The chunks naming its object ("the seat"), for a correction that says only "heat it"."""
+    unclear: str = ""
+    """Why the clause cannot be acted on as it stands ("I don't want it warmer": not wanted, but what instead?)."""
 
     @classmethod
     def of(cls, lex: Lexicon, r: Reading) -> Plan:
@@ -78,11 +80,12 @@ class Plan:
             if d:
                 dirs.append(d)
             objects |= {s for s in c.senses if s.startswith("obj.")}
+        acts, words, unclear = _negated(acts, words)
         return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
                    several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects,
                    comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
                    particles=lex.group("particles"),
-                   object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")])
+                   object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")], unclear=unclear)
 
     def override(self, other: Plan) -> Plan:
         """This plan with what ``other`` (a correction or a fragment) says instead."""
@@ -115,6 +118,29 @@ class Plan:
                 out.args[key] = other.args[key]
         out.objects |= other.objects
         return out
+
+
+_OPPOSITE = {"act.open": "act.close", "act.on": "act.off", "act.close": "act.open", "act.off": "act.on"}
+_WANTED = frozenset({*_OPPOSITE, "act.warm", "act.cool", "act.increase", "act.decrease", "act.set", "act.tilt",
+                     "act.recline", "act.upright", "act.move", "act.point"})
+
+
+def _negated(acts: list[frozenset[str]], words: list[str]) -> tuple[list[frozenset[str]], list[str], str]:
+    """What a clause asks for when it says what it does not want.
+
+    "I don't want any windows open" closes them and "I don't want the fan on" switches it off;
+    "I don't want it warmer" says what not to do, not what to do, and is unclear.
+    """
+    k = next((i for i, g in enumerate(acts) if "frame.unwant" in g), None)
+    if k is None or k == len(acts) - 1:
+        return acts, words, ""
+    after = [(g, w) for g, w in zip(acts[k + 1:], words[k + 1:], strict=False) if g & _WANTED]
+    if not after:
+        return acts, words, ""
+    if all(g & set(_OPPOSITE) for g, _ in after):
+        flipped = [frozenset({_OPPOSITE[sorted(g & set(_OPPOSITE))[0]]}) for g, _ in after]
+        return acts[:k] + flipped, words[:k] + [w for _, w in after], ""
+    return acts, words, f"not wanted: {after[0][1]}"
 
 
 def _own_direction(verb: frozenset[str], tool: str | None) -> bool:
@@ -244,6 +270,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             named = True
             continue
         plan = Plan.of(lex, r)
+        if plan.unclear:
+            unsure.append(f"{cl.text} ({plan.unclear})")
+            named = True
+            continue
         nxt_r = readings[i] if i < len(readings) else None
         if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and not plan.dirs and nxt_r is not None \
                 and (nxt_r.kind == frames.FRAGMENT or (nxt_r.kind == frames.INTENT and nxt_r.tool == r.tool)) \

@@ -40,6 +40,7 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
     """The targets of a clause. ``directions``: its tool reads "front"/"back" as a direction, not a row."""
     side_nouns = set(lex.words("zone", "side_nouns"))
     out: list[ZoneRef] = []
+    at: list[int] = []  # the chunk index of each ref
     for i, c in enumerate(chunks):
         kinds = [k for k in c.family("zone") if k in KINDS]
         if c.has("frame.both"):
@@ -56,13 +57,27 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
             continue
         if kind == "own" and i + 1 < len(chunks) and chunks[i + 1].has("person.noun"):
             continue  # "for my daughter": her seat, not mine
+        if kind in SEATS and out and out[-1].kind in ("front", "rear") and at[-1] == i - 1 \
+                and ROW.get(kind) == out[-1].kind:  # type: ignore[call-overload]
+            out[-1] = ZoneRef(kind, f"{out[-1].text} {c.text}")  # "the front passenger area": that seat of the row
+            at[-1] = i
+            continue
         out.append(ZoneRef(kind, c.text))
+        at.append(i)
+    weak = lex.group("weak_own")
+    if any(r.kind != "own" for r in out):  # "for me, open the rear right window": the window is named
+        out = [r for r in out if not (r.kind == "own" and r.text in weak)]
     return out
 
 
 def _is_side(lex: Lexicon, c: Chunk, chunks: list[Chunk], i: int, side_nouns: set[str]) -> bool:
     if len(c.text.split()) > 1:
         return True  # "on the right", "the left one"
+    not_side = set(lex.words("zone", "not_side"))
+    before = chunks[i - 1].text.split()[-1] if i > 0 else ""
+    after = chunks[i + 1].text.split()[0] if i + 1 < len(chunks) else ""
+    if f"{c.text} {after}" in not_side or f"{before} {c.text}" in not_side:
+        return False  # "wind my window right down", "right now", "all right"
     around = [chunks[j] for j in (i - 1, i + 1) if 0 <= j < len(chunks)]
     return any(n.text in side_nouns or n.has("obj.window", "obj.seat", "zone.") for n in around) or (
         i > 0 and chunks[i - 1].text in lex.group("side_lead") and i == len(chunks) - 1)

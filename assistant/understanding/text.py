@@ -55,6 +55,7 @@ def tokens(text: str, language: str = "en") -> list[str]:
     # a single quote that is not an apostrophe inside a word opens or closes a quotation
     t = re.sub(r"(?:(?<=\s)|^)'(?=\S)|(?<=\S)'(?=\s|$|[,.!?;:])", ' " ', t)
     t = re.sub(r"\ba\s*/\s*c\b", " ac ", t)
+    t = t.replace("&", " and ")  # "A&E", "heat & fan"
     t = re.sub(r"(\d)\s*°\s*f\b", r"\1 fahrenheit", t)
     t = re.sub(r"(\d)\s*°\s*c?\b", r"\1 degrees", t)
     t = t.replace("°", " degrees ")
@@ -64,6 +65,7 @@ def tokens(text: str, language: str = "en") -> list[str]:
     t = re.sub(r"(\d)(?:st|nd|rd|th)\b", r"\1", t)
     for pattern, repl in contractions:
         t = pattern.sub(repl, t)
+    t = re.sub(r"(?<=[a-z])'ll\b", " will", t)  # "it'll", "that'll", "you'll"
     t = re.sub(r"'s\b", "", t)  # driver's -> driver
     t = t.replace("'", "")
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # rear-left, twenty-four
