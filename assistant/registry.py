@@ -137,7 +137,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
         senses=senses([["obj.temperature"], ["act.warm"], ["act.cool"], ["amt.warmest"], ["amt.coldest"],
                        ["amt.degrees", "num"], ["amt.fahrenheit", "num"], ["amt.degrees", "count"],
                        ["obj.ac", "act.increase"], ["obj.ac", "act.decrease"]],
-                      ["obj.temperature", "obj.climate", "obj.ac", "obj.air", "act.set", "act.increase", "act.decrease", "act.warm",
+                      ["obj.temperature", "obj.heating", "obj.climate", "obj.ac", "obj.air", "act.set", "act.increase", "act.decrease", "act.warm",
                        "act.cool", "act.on", "act.off", *AMOUNTS, "amt.degrees", "amt.fahrenheit", "amt.warmest",
                        "amt.coldest", "amt.level", "zone."],
                       strong=["obj.temperature", "amt.warmest", "amt.coldest", "amt.degrees", "amt.fahrenheit"])),
@@ -174,8 +174,8 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 3}, off={"level": 0},
         leaf=_side("HeatingCooling"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
         senses=senses([["obj.seat_heating"], ["obj.seat", "act.warm"], ["obj.seat", "feel.cold"],
-                       ["obj.seat", "feel.hot"]],
-                      [*_SEAT_LEVEL_TAKES, "obj.seat_heating", "act.warm", "feel."],
+                       ["obj.seat", "feel.hot"], ["obj.seat", "obj.heating"]],
+                      [*_SEAT_LEVEL_TAKES, "obj.seat_heating", "obj.heating", "act.warm", "feel."],
                       strong=["obj.seat_heating"])),
     ToolSpec(
         "set_seat_ventilation", shape="level", warms=-1, noun="ventilation",

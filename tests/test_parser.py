@@ -290,3 +290,63 @@ def test_a_contracted_is_reads_a_state_but_an_occupants_value_stays_theirs() -> 
     assert calls("my seat heating on level two and the passenger's on one") == [
         ("set_seat_heating", {"level": 2}), ("set_seat_heating", {"level": 1, "seat": "passenger"})]
     assert normalize("the passenger's too hot").split()[:4] == ["the", "passenger", "is", "too"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I really don't want the sunroof open", [("set_sunroof", {"position": 0})]),  # not wanted: its opposite
+    ("we don't need the fan on", [("set_fan_speed", {"level": 0})]),
+    ("no seat heating for me please", [("set_seat_heating", {"level": 0})]),  # no pause after "no"
+])
+def test_what_is_not_wanted_is_its_opposite(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_a_negation_that_does_not_say_what_instead_defers() -> None:
+    assert not P.parse("I don't want the seat any warmer").sure
+    assert not P.parse("no, the passenger seat").sure  # a correction with nothing before it to correct
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("warm up the front passenger zone by two degrees", "driver",
+     [("set_temperature", {"delta": 2.0, "zone": "passenger"})]),  # the row qualifies the seat
+    ("from here, put the driver's side on 24", "rear-left", [("set_temperature", {"celsius": 24.0, "zone": "driver"})]),
+    ("lower the rear left window for me", "driver", [("set_window", {"percent_open": 100, "window": "rear-left"})]),
+    ("roll my window right down", "passenger", [("set_window", {"percent_open": 100})]),  # "right" is no side
+    ("both seats in the back row, heating on", "driver", [("set_seat_heating", {"level": 3, "seat": "rear"})]),
+])
+def test_targets_qualified_by_row_origin_and_benefactive(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_a_correction_word_with_more_after_it_corrects_forward() -> None:
+    assert calls("open, sorry, close the sunroof") == [("set_sunroof", {"position": 0})]
+    assert calls("warmer, I mean") == [("set_temperature", {"delta": 1.0})]  # the clause it ends is the correction
+
+
+def test_never_mind_one_thing_and_ask_another() -> None:
+    assert calls("never mind the seat heating, put the fan on two") == [("set_fan_speed", {"level": 2})]
+
+
+def test_asking_to_have_something_is_a_request_and_a_state_then_it_is_the_thing() -> None:
+    assert calls("could we get the sunroof tilted", "passenger") == [("set_sunroof", {"position": -100})]
+    assert calls("the window is half open, close it") == [("set_window", {"percent_open": 0})]
+    assert calls("find the nearest cafe and start route guidance") == [("navigate", {"category": "cafe"})]
+    assert calls("I'm off to Regensburg") == [("navigate", {"place": "regensburg"})]
+
+
+def test_it_is_the_seat_just_moved() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("move_seat", "passenger", {"seat": "passenger", "delta_mm": 50}, 1, {})], "driver")
+    assert calls("now lean it back a bit", ctx=ctx) == [("recline_seat", {"delta_degrees": 5.0, "seat": "passenger"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("make it a degree and a half cooler", [("set_temperature", {"delta": -1.5})]),
+    ("set the HVAC blower to level 6", [("set_fan_speed", {"level": 6})]),
+    ("switch to outside air circulation", [("set_climate_feature", {"feature": "recirculation", "on": False})]),
+    ("aim the airflow up at the glass", [("set_air_distribution", {"direction": "up"})]),
+    ("we need the A&E", [("navigate", {"category": "hospital"})]),
+    ("as cold as it'll go", [("set_temperature", {"celsius": 16.0})]),
+])
+def test_words_of_benchmarks_and_talk(text: str, expected: list) -> None:
+    assert calls(text) == expected

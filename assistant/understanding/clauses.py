@@ -225,6 +225,10 @@ def _mark_negations(lex: Lexicon, clauses: list[Clause]) -> None:
         if content and content[0].has("frame.negation") and not content[0].has("frame.unwant"):
             cl.negated = True
             cl.chunks = [c for c in cl.chunks if c is not content[0]]
+        elif len(content) > 1 and content[0].has("frame.retract") and all(
+                c.has("obj.") and not c.has("act.", "amt.", "num") for c in content[1:]):
+            cl.negated = True  # "never mind the fan, set the temperature to 20": nothing for the fan
+            cl.chunks = [c for c in cl.chunks if c is not content[0]]
 
 
 def _mark_trailing_corrections(lex: Lexicon, clauses: list[Clause]) -> None:

@@ -113,7 +113,10 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     openers = set(lex.words("frame", "question"))
     lead = next((k for k, c in enumerate(chunks)  # "yo, is my seat heater on": the hesitation is not the question
                  if not c.has("polite") or c.text.split()[0] in openers), 0)
-    question = _question(lex, clause, content, [w for c in chunks[lead:] for w in c.text.split()])
+    asked = [w for c in chunks[lead:] for w in c.text.split()]
+    # "can we have the sunroof tilted", "could I get the fan on": a request, however it opens
+    wish = _starts(words, lex.words("frame", "request_questions")) and asked[:1] and asked[0] in lex.group("wish_verbs")
+    question = None if wish else _question(lex, clause, content, asked)
     if question is not None:
         return question
     situation = find_pattern(lex, words)

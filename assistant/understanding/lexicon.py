@@ -128,6 +128,27 @@ class Lexicon:
                 out.append(Chunk(start, end, words[start], frozenset({"num"}), float(words[start])))
             else:
                 out.append(Chunk(start, end, " ".join(key), frozenset(self.phrases.get(key, ()))))
+        return self._halves(words, out)
+
+    def _halves(self, words: list[str], chunks: list[Chunk]) -> list[Chunk]:
+        """ "a degree and a half": one count, not a count, "and" and a fraction (the normaliser has made
+        "twenty two and a half" 22.5 already)."""
+        halves = [tuple(h) for h in self.data["numbers"]["half_after"]]
+        out: list[Chunk] = []
+        k = 0
+        while k < len(chunks):
+            c = chunks[k]
+            value = c.value if c.is_number else self.counts.get(c.text)
+            tail = next((h for h in halves if tuple(words[c.end:c.end + len(h)]) == h), None)
+            stop = None if tail is None else next((j for j in range(k + 1, len(chunks))
+                                                   if chunks[j].end == c.end + len(tail)), None)
+            if value is None or stop is None:
+                out.append(c)
+                k += 1
+                continue
+            senses = c.senses - {"count"} | {"num"}
+            out.append(Chunk(c.start, chunks[stop].end, f"{value + 0.5:g}", senses, value + 0.5))
+            k = stop + 1
         return out
 
     def vocabulary(self) -> frozenset[str]:
@@ -194,10 +215,15 @@ def load(language: str = "en") -> Lexicon:
     # a zone phrase that names its object ("passenger seat", "rear windows") also means the object
     objects = {key: {_phrase(p) for p in phrases} for key, phrases in data["obj"].items()}
     for key, found in list(senses.items()):
-        if len(key) > 1 and any(s.startswith("zone.") for s in found):
+        if len(key) > 1 and any(s.startswith("zone.") or s == "frame.both" for s in found):  # "both seats" too
             for obj, names in objects.items():
                 if any(key[i:i + len(n)] == n for n in names for i in range(len(key) - len(n) + 1)):
                     found.add(f"obj.{obj}")
+    # "recline it", "turn them down": a verb with its pronoun still refers to what was named before
+    pronouns = set(data["grammar"]["object_pronouns"])
+    for key, found in senses.items():
+        if len(key) > 1 and any(w in pronouns for w in key[1:]) and any(s.startswith("act.") for s in found):
+            found.add("frame.it")
     # "the driver" when "driver" means the same: the article is filler, the longer phrase only glues
     for key in [k for k in senses if len(k) > 1 and k[0] == "the"]:
         rest = senses.get(key[1:])

@@ -229,6 +229,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if r.kind == frames.EMPTY:
             continue
+        if r.kind == frames.QUESTION and any(
+                n.kind == frames.FRAGMENT and n.has("act.") and not n.has("obj.") for n in readings[i:]):
+            # "the sunroof is tilted; open it fully instead", "is the window open? close it": what "it" is
+            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            if named_here:
+                mentioned = _objects_only(named_here)
+                continue  # the request says what is wanted; how it is now needs no answer
         if r.kind in (frames.REPLY, frames.QUESTION):
             if r.kind == frames.QUESTION:
                 args = dict(r.args)
@@ -313,6 +320,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 c.has("frame.same") or c.is_filler for c in r.chunks):
             continue  # "What's the temperature set, too?": the recogniser's comma, not a request
         if r.kind == frames.FRAGMENT:
+            if previous is not None and previous.tool == "navigate" and plan.objects == {"obj.route"} and not (
+                    plan.zones or not plan.amount.empty) and all(g & {"act.on", "act.set"} for g in plan.acts):
+                continue  # "search for the closest pharmacy and start the navigation": the same request
             if previous is not None and previous.source == "explicit" and _takes(previous, plan):
                 target = _fragment_into(previous, plan)
                 if target is previous:
@@ -527,7 +537,14 @@ def _bare_temperature(plan: Plan) -> bool:
 def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext, force: bool = False) -> None:
     """ "a bit warmer", "close it again": act where the same speaker's last request acted with this tool."""
     spec = REGISTRY[plan.tool] if plan.tool else None
-    if spec is None or spec.key is None or plan.zones or ctx.speaker != speaker or ctx.function != plan.tool:
+    if spec is None or spec.key is None or plan.zones or ctx.speaker != speaker:
+        return
+    if ctx.function != plan.tool:
+        if plan.refers and spec.key == "seat":
+            # "move the passenger seat back" - "and recline it a little": "it" is the seat just moved
+            seats = {ex.absolute.get("seat") for ex in ctx.last if REGISTRY.get(ex.name) and REGISTRY[ex.name].key == "seat"}
+            if len(seats) == 1 and next(iter(seats)) in SEATS:
+                plan.zones = [targets.ZoneRef(str(next(iter(seats))), "it")]
         return
     relative = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None or any(
         n.relative for n in plan.amount.numbers)
