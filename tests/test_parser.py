@@ -350,3 +350,18 @@ def test_it_is_the_seat_just_moved() -> None:
 ])
 def test_words_of_benchmarks_and_talk(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+def test_a_side_of_both_rows_and_the_rear_vents_never_reach_the_windshield() -> None:
+    assert calls("close both windows on the driver side") == [
+        ("set_window", {"percent_open": 0, "window": "driver"}), ("set_window", {"percent_open": 0, "window": "rear-left"})]
+    assert not P.parse("point rear at the windshield").sure  # a mishearing of "point the air at ...", or unclear
+
+
+def test_how_a_thing_is_then_it_acts_on_the_thing_or_defers() -> None:
+    assert calls("my seat is soaking, cool it down", "passenger") == [("set_seat_ventilation", {"level": 3})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_climate_feature", None, {"feature": "front_defroster", "on": True}, 0, {}),
+                  Executed("set_climate_feature", None, {"feature": "rear_defroster", "on": True}, 0, {})], "driver")
+    # "that one" with both on, and a state that names no function: ask, never both off
+    assert not P.parse("the glass looks fine now, switch that one off", "driver", ctx).sure

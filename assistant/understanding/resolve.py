@@ -263,6 +263,15 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 previous = target
             continue
         if r.kind == frames.UNCLEAR:
+            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            nxt = readings[i] if i < len(readings) else None
+            if named_here and nxt is not None and nxt.clause.sentence == cl.sentence and nxt.refers and not any(
+                    c.has("obj.") for c in nxt.clause.chunks if not c.has("act.")):
+                # "my seat's sticky, cool it down": how the thing is, then "it" - when "it" makes a request of it
+                both = frames.read(lex, Clause(_objects_only(named_here) + nxt.clause.chunks, cl.sentence), speaker)
+                if both.kind == frames.INTENT and not both.unexplained and not both.rivals:
+                    mentioned = _objects_only(named_here)
+                    continue
             unsure.append(cl.text)
             named = True
             continue
@@ -569,6 +578,9 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried
     if not last:
         return None
+    things = {(ex.name, ex.absolute.get("feature")) for ex in last}
+    if frag.refers and not frag.several and len(things) > 1 and not frag.zones:
+        return None  # "switch that one off" after the front and rear defrosters went on: which one?
     out: list[Plan] = []
     says_value = bool([g for g in frag.acts if g - {"act.set"}] or frag.dirs or not frag.amount.empty)
     for ex in last:
@@ -874,6 +886,9 @@ def _air(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     d = _dir(plan, ("dir.up", "dir.middle", "dir.down", "obj.windshield", "obj.window"))
     if d is None:
         return None
+    if any("obj.windshield" in g for g in plan.dirs) and any(z.kind in ("rear", "rear-left", "rear-right")
+                                                            for z in plan.zones):
+        return None  # "point the rear at the windshield": the rear vents do not reach it (a mishearing, or unclear)
     return {"direction": {"obj.windshield": "up", "obj.window": "up"}.get(d, d.removeprefix("dir."))}
 
 

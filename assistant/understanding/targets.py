@@ -101,6 +101,10 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
         return ["all"] if several and per_seat else [None]  # "close the windows", "heat the seats"
     if all(r.kind == "own" for r in found):
         return [None]  # "my seat": the speaker's own, left implicit
+    sided = [r for r in found if r.kind in ("driver", "passenger") and "side" in r.text.split()]
+    if per_seat and len(found) == 2 and len(sided) == 1 and any(r.kind == "both" for r in found):
+        side = LEFT if sided[0].kind == "driver" else RIGHT  # "both windows on the passenger side": both rows
+        return [side["front"], side["rear"]]  # a side is no zone of its own: one call each
     seats: list[str] = []
     rows: list[str] = []
     sides: list[str] = []
