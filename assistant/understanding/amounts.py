@@ -65,7 +65,8 @@ def read(lex: Lexicon, chunks: list[Chunk]) -> Amount:
     counts = lex.counts
     for i, c in enumerate(chunks):
         if c.is_number and c.value == 1 and i > 0 and (chunks[i - 1].text in lex.group("pronoun_one") or (
-                chunks[i - 1].has("zone.") and not (i + 1 < len(chunks) and chunks[i + 1].has("amt.")))):
+                chunks[i - 1].has("zone.", "dir.back", "dir.forward") and not (
+                    i + 1 < len(chunks) and chunks[i + 1].has("amt.")))):
             continue  # "the one on the right", "that one": a pronoun, not a number
         if c.is_number or c.text in counts:
             value = c.value if c.value is not None else counts[c.text]
@@ -103,8 +104,8 @@ def _unit_and_relation(lex: Lexicon, chunks: list[Chunk], i: int) -> tuple[str |
     after = chunks[i + (2 if unit is not None and nxt is not None and nxt.has(f"amt.{unit}") else 1):][:1]
     if any(c.text in lex.group("change") for c in chunks[max(0, i - 2):i]):
         return unit, True  # "by 3", "another 2"
-    if any(c.text in comparative for c in after):
-        return unit, True  # "2 degrees warmer", "3 more", "two clicks up"
+    if any(c.text in comparative or (c.text.split()[0] in comparative and not c.has("zone.")) for c in after):
+        return unit, True  # "2 degrees warmer", "3 more", "two clicks up", "5 degrees more upright"
     # "turn it up 2 degrees" (a change) against "turn it up to 24" (a target)
     j = i - 1
     while j >= 0 and chunks[j].is_filler and chunks[j].text not in lex.group("target"):

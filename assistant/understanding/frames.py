@@ -87,6 +87,8 @@ class Reading:
 def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     """The reading of one clause."""
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
+    here = [tuple(p.split()) for p in lex.group("speaker_place")]
+    chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
     origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
     chunks = [c for k, c in enumerate(chunks) if not (c.text in origin and k + 1 < len(chunks) and chunks[k + 1].has(
         "zone.own")) and not (c.has("zone.own") and k > 0 and chunks[k - 1].text in origin)]
@@ -195,6 +197,12 @@ def _best_tool(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[
     if spec.shape == "feature":
         reading.feature = _feature(lex, took)
     return reading
+
+
+def _after_any(before: list[Chunk], phrases: list[tuple[str, ...]]) -> bool:
+    """Whether the words ``before`` a chunk end with one of ``phrases`` ("I sit | in the back")."""
+    words = tuple(w for c in before for w in c.text.split())
+    return any(words[-len(p):] == p for p in phrases if p)
 
 
 def _within(span: tuple[int, int], chunks: list[Chunk], subject: str | None) -> bool:

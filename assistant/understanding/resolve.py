@@ -80,6 +80,7 @@ class Plan:
             if d:
                 dirs.append(d)
             objects |= {s for s in c.senses if s.startswith("obj.")}
+        acts, words = _verbs_first(r.chunks, acts, words)
         acts, words, unclear = _negated(acts, words)
         return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
                    several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects,
@@ -123,6 +124,18 @@ class Plan:
 _OPPOSITE = {"act.open": "act.close", "act.on": "act.off", "act.close": "act.open", "act.off": "act.on"}
 _WANTED = frozenset({*_OPPOSITE, "act.warm", "act.cool", "act.increase", "act.decrease", "act.set", "act.tilt",
                      "act.recline", "act.upright", "act.move", "act.point"})
+
+
+def _verbs_first(chunks: list[Any], acts: list[frozenset[str]],
+                 words: list[str]) -> tuple[list[frozenset[str]], list[str]]:
+    """A word that names a thing and an action ("heating", "heat") is the thing when a verb of its own
+    is said: "switch off the heating of the rear window", "turn off the heating for all seats"."""
+    named = {c.text for c in chunks if c.has("obj.") and c.has("act.")}
+    verbs = [w for w in words if w not in named]
+    if not named or not verbs:
+        return acts, words
+    kept = [(g, w) for g, w in zip(acts, words, strict=False) if w not in named or "frame.unwant" in g]
+    return [g for g, _ in kept], [w for _, w in kept]
 
 
 def _negated(acts: list[frozenset[str]], words: list[str]) -> tuple[list[frozenset[str]], list[str], str]:
@@ -383,8 +396,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 continue
         if r.kind == frames.INTENT and plan.tool is not None:
             plan = _weak(lex, plan, r, previous, speaker, ctx, mentioned)
-            if previous is not None and previous.tool == plan.tool and not plan.zones and plan.refers:
-                plan.zones = list(previous.zones)
+            if previous is not None and not plan.zones and plan.refers and (previous.tool == plan.tool or (
+                    previous.tool in REGISTRY and plan.tool in REGISTRY
+                    and REGISTRY[previous.tool].key == REGISTRY[plan.tool].key == "seat")):
+                plan.zones = list(previous.zones)  # "move the passenger seat back and recline its backrest"
             restates = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None
             if previous is not None and previous.tool == plan.tool and previous in plans and not plan.zones \
                     and previous.source == plan.source == "explicit" and restates and plan.feature is None:

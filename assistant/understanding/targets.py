@@ -57,6 +57,9 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
             continue
         if kind == "own" and i + 1 < len(chunks) and chunks[i + 1].has("person.noun"):
             continue  # "for my daughter": her seat, not mine
+        if kind == "passenger" and c.text in ("passenger", "passengers") and out and at[-1] == i - 1 \
+                and out[-1].kind in ("rear", "rear-left", "rear-right"):
+            continue  # "the second row right passenger": who sits there, not the front passenger
         if kind in SEATS and out and out[-1].kind in ("front", "rear") and at[-1] == i - 1 \
                 and ROW.get(kind) == out[-1].kind:  # type: ignore[call-overload]
             out[-1] = ZoneRef(kind, f"{out[-1].text} {c.text}")  # "the front passenger area": that seat of the row
@@ -73,6 +76,8 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
 def _is_side(lex: Lexicon, c: Chunk, chunks: list[Chunk], i: int, side_nouns: set[str]) -> bool:
     if len(c.text.split()) > 1:
         return True  # "on the right", "the left one"
+    if any(n.has("zone.front", "zone.rear") for n in chunks[max(0, i - 1):i]):
+        return True  # "in the back right", "front left"
     not_side = set(lex.words("zone", "not_side"))
     before = chunks[i - 1].text.split()[-1] if i > 0 else ""
     after = chunks[i + 1].text.split()[0] if i + 1 < len(chunks) else ""
