@@ -30,6 +30,10 @@ _ALIASES = {
 _STOP = {"the", "a", "an", "to", "of", "in", "at", "munich", "please", "station"}
 
 
+FAR_ALTERNATE_KM = 1500.0
+"""A city matched by an alternate name farther than this is taken for a mishearing or a person's place."""
+
+
 @dataclass(frozen=True)
 class Place:
     """A destination the navigation can be set to."""
@@ -69,8 +73,9 @@ class Places:
         """Load the gazetteer now (it takes a moment; call it off the event loop)."""
         self._city_index()
 
-    def resolve(self, spoken: str) -> Place | None:
-        """The place a spoken name means, or None."""
+    def resolve(self, spoken: str, here: tuple[float, float] | None = None) -> Place | None:
+        """The place a spoken name means, or None. ``here``: where the car is; a city known here only by
+        another of its names (not its own) is not taken when it is more than ``FAR_ALTERNATE_KM`` away."""
         key = _spoken(spoken)
         key = _ALIASES.get(key, key)
         for prefix in ("the city of ", "city of ", "downtown ", "the center of ", "the centre of "):
@@ -83,7 +88,13 @@ class Places:
         if poi is not None:
             return poi
         hit = self._city_index().get(key)
-        return hit[1] if hit else None
+        if hit is None:
+            return None
+        rank, place = hit
+        if here is not None and _spoken(place.name) != key and km_between(here, (place.latitude, place.longitude)) \
+                > FAR_ALTERNATE_KM:
+            return None  # "take me to Nana's": Nan, Thailand by one of its other names is no place anybody meant
+        return place
 
     def nearest(self, category: str, here: tuple[float, float]) -> Place | None:
         """The closest point of interest of a category."""

@@ -268,13 +268,13 @@ class Policy:
 
     # -- navigation ----------------------------------------------------------------------------
     def _navigate(self, step: Step, a: Any, speaker: str, state: Mapping[str, VssValue]) -> None:
+        here = (float(state.get(LATITUDE) or 0.0), float(state.get(LONGITUDE) or 0.0))  # type: ignore[arg-type]
         if a.category is not None:
-            here = (float(state.get(LATITUDE) or 0.0), float(state.get(LONGITUDE) or 0.0))  # type: ignore[arg-type]
             place = self.places.nearest(a.category, here)
             if place is None:
                 raise Refused(f"I don't know any {a.category.replace('_', ' ')} nearby.")
         else:
-            place = self.places.resolve(a.place)
+            place = self.places.resolve(a.place, here if state.get(LATITUDE) is not None else None)
             if place is None:
                 raise Refused(f"I couldn't find {a.place} on the map.")
         step.place = place

@@ -365,3 +365,25 @@ def test_how_a_thing_is_then_it_acts_on_the_thing_or_defers() -> None:
                   Executed("set_climate_feature", None, {"feature": "rear_defroster", "on": True}, 0, {})], "driver")
     # "that one" with both on, and a state that names no function: ask, never both off
     assert not P.parse("the glass looks fine now, switch that one off", "driver", ctx).sure
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("warm up every seat except the passenger's", "driver", [
+        ("set_seat_heating", {"level": 3, "seat": "driver"}), ("set_seat_heating", {"level": 3, "seat": "rear-left"}),
+        ("set_seat_heating", {"level": 3, "seat": "rear-right"})]),
+    ("close all the windows but not mine", "rear-right", [
+        ("set_window", {"percent_open": 0, "window": "driver"}), ("set_window", {"percent_open": 0, "window": "passenger"}),
+        ("set_window", {"percent_open": 0, "window": "rear-left"})]),
+])
+def test_targets_left_out(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_instead_replaces_the_request_before_it_and_a_row_retargets_a_defroster() -> None:
+    assert calls("heat the rear seats, oh hang on, they're asleep, heat mine instead") == [
+        ("set_seat_heating", {"level": 3})]
+    assert calls("switch on the front demister, sorry, the rear") == [
+        ("set_climate_feature", {"feature": "rear_defroster", "on": True})]
+    assert calls("rear demister on and the front one too") == [
+        ("set_climate_feature", {"feature": "rear_defroster", "on": True}),
+        ("set_climate_feature", {"feature": "front_defroster", "on": True})]

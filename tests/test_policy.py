@@ -98,3 +98,14 @@ def test_questions_and_replies_change_nothing() -> None:
 
 def test_unknown_seat_is_refused() -> None:
     assert POLICY.plan(make_call("set_temperature", {"delta": 1}), "roof", START).refusal
+
+
+def test_a_far_city_known_only_by_another_name_is_not_a_destination() -> None:
+    from assistant.places import Places
+
+    places = Places(None)
+    munich = (48.137, 11.575)
+    nan = places.resolve("nana")  # an alternate name of Nan, Thailand
+    assert nan is not None and places.resolve("nana", munich) is None
+    assert places.resolve("bangkok", munich) is not None  # its own name: said on purpose
+    assert places.resolve("muenchen", munich) is not None  # another name, but near

@@ -54,6 +54,8 @@ class Reading:
     chunks: list[Chunk] = field(default_factory=list)
     """The clause's chunks that the tool took (all of them for a fragment)."""
     zones: list[targets.ZoneRef] = field(default_factory=list)
+    excluded: list[targets.ZoneRef] = field(default_factory=list)
+    """Targets the clause leaves out ("every window except mine", "all the seats but not the driver's")."""
     amount: amounts.Amount = field(default_factory=amounts.Amount)
     unexplained: list[Chunk] = field(default_factory=list)
     rivals: list[str] = field(default_factory=list)
@@ -85,7 +87,18 @@ class Reading:
 
 
 def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
-    """The reading of one clause."""
+    """The reading of one clause, with the targets it leaves out ("every window except mine")."""
+    reading = _read(lex, clause, speaker)
+    cut = next((k for k, c in enumerate(clause.chunks) if c.text in lex.group("instead_of")), None)
+    if cut is not None and cut > 0:
+        tail = [c for c in clause.chunks[cut + 1:] if not c.has("frame.separators")]
+        if tail and not any(c.has("act.", "dir.", "amt.", "num") or (c.has("obj.") and not c.has("zone."))
+                            for c in tail if not c.is_filler):
+            reading.excluded = targets.refs(lex, tail)
+    return reading
+
+
+def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
     here = [tuple(p.split()) for p in lex.group("speaker_place")]
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]

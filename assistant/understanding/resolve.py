@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.domain import BESIDE, ROW, SEATS, seats_of
+from assistant.domain import BESIDE, ROW, SEATS, seats_of, zone_of
 from assistant.registry import BARE_VALUE_TOOL, REGISTRY, REMARK_TOOL, T_MAX, T_MIN, ToolSpec
 from assistant.understanding import frames, targets
 from assistant.understanding.amounts import Amount
@@ -49,6 +49,7 @@ class Plan:
     """``explicit``, or ``reason`` for a remark or situation (acts only alone)."""
     several: bool = False
     refers: bool = False
+    excluded: list[targets.ZoneRef] = field(default_factory=list)
     objects: set[str] = field(default_factory=set)
     comparative: frozenset[str] = frozenset()
     """The language's comparatives ("warmer"), more-words ("a bit more") and upright steps, for the builders."""
@@ -83,7 +84,7 @@ class Plan:
         acts, words = _verbs_first(r.chunks, acts, words)
         acts, words, unclear = _negated(acts, words)
         return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
-                   several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects,
+                   several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects, excluded=list(r.excluded),
                    comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
                    particles=lex.group("particles"),
                    object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")], unclear=unclear)
@@ -124,6 +125,16 @@ class Plan:
 _OPPOSITE = {"act.open": "act.close", "act.on": "act.off", "act.close": "act.open", "act.off": "act.on"}
 _WANTED = frozenset({*_OPPOSITE, "act.warm", "act.cool", "act.increase", "act.decrease", "act.set", "act.tilt",
                      "act.recline", "act.upright", "act.move", "act.point"})
+
+
+def _defroster_of(frag: Plan) -> str | None:
+    """Which glass a fragment's rows name after a defroster: "the front", "the rear one", "both"."""
+    rows = {z.kind for z in frag.zones}
+    if not rows - {"own"}:
+        return None
+    both = "all" in rows or {"front", "rear"} <= rows or frag.several
+    return "both_defrosters" if both else "front_defroster" if "front" in rows else "rear_defroster" \
+        if "rear" in rows else None
 
 
 def _verbs_first(chunks: list[Any], acts: list[frozenset[str]],
@@ -230,6 +241,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 plans.append(Plan(None, undo=True))  # "no, cancel that": the last turn taken back
                 previous = plans[-1]
             continue
+        if cl.negated and r.kind == frames.FRAGMENT and r.zones and previous is not None and previous in plans \
+                and previous.zones and not any(c.has("act.", "amt.", "num", "obj.") for c in r.chunks if not c.has("zone.")):
+            previous.excluded.extend(r.zones)  # "heat all the seats but not the driver's"
+            continue
         if cl.negated:
             negated_only = True
             named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
@@ -325,13 +340,30 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plan.args = {**plan.args, "feel": r.feel, "subject": r.subject} if r.kind == frames.REMARK else plan.args
             if r.kind != frames.INTENT:
                 plan.args["kind"] = r.kind
+        glass = _defroster_of(plan) if r.kind == frames.FRAGMENT and previous is not None and previous in plans \
+            and previous.tool == "set_climate_feature" and str(previous.feature).endswith("defroster") else None
+        if glass is not None:
+            # "turn on the rear defrost, sorry, the front"; "the rear defroster, and the front one as well"
+            acts = list(plan.acts) or list(previous.acts)
+            words = list(plan.words) or list(previous.words)
+            new = dataclasses.replace(copy.deepcopy(previous), feature=glass, acts=acts, words=words, zones=[])
+            if cl.correction:
+                plans[plans.index(previous)] = new
+            else:
+                plans.append(new)
+            previous = new
+            continue
+        if not cl.correction and previous is not None and previous in plans and r.kind in (
+                frames.INTENT, frames.FRAGMENT) and any(c.text in lex.group("instead") for c in cl.chunks):
+            cl.correction = True  # "heat the passenger seat - oh wait, she's asleep - heat mine instead"
         if cl.correction and previous is not None:
             if r.kind == frames.INTENT and plan.tool != previous.tool and not _names_object(r) and not any(
                     c.has("act.") for c in r.chunks):
                 plan.tool = None  # "recline me to 25, no, 28 degrees": the value, not the cabin temperature
             if r.kind == frames.INTENT and previous.object_chunks and not _names_object(r):
                 # "cool the seat, no, heat it": "it" is the seat, so the correction is the seat heater
-                reread = frames.read(lex, Clause(previous.object_chunks + r.clause.chunks, cl.sentence), speaker)
+                reread = frames.read(lex, Clause(_objects_only(previous.object_chunks) + r.clause.chunks, cl.sentence),
+                                     speaker)
                 if reread.kind == frames.INTENT and not reread.unexplained:
                     plan = Plan.of(lex, reread)
             merged = previous.override(plan)
@@ -603,10 +635,7 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
         feature = ex.absolute.get("feature", "")
         if ex.name == "set_climate_feature" and str(feature).endswith("defroster") and (
                 frag.zones or any("frame.both" in g for g in [frozenset(frag.objects)])):
-            rows = {z.kind for z in frag.zones}
-            both = "all" in rows or {"front", "rear"} <= rows or frag.several
-            new = "both_defrosters" if both else "front_defroster" if "front" in rows else "rear_defroster" \
-                if "rear" in rows else None
+            new = _defroster_of(frag)
             if new is not None:  # "and the front" after the rear defroster; "turn them both off"
                 out.append(Plan("set_climate_feature", feature=new, acts=list(frag.acts), words=list(frag.words),
                                 args={} if frag.acts else {"copy_on": ex.absolute.get("on")}))
@@ -769,7 +798,25 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
                             there=_last_zones(ctx))
     if isinstance(zones, targets.Ask):
         return zones
+    if plan.excluded:
+        zones = _without(zones, plan.excluded, speaker, person)
+        if not zones:
+            return None  # "all the seats but not mine" from the only seat there is: nothing left to do
     return [(plan.tool, {**args, **({spec.key: z} if z is not None else {})}) for z in zones]
+
+
+def _without(zones: list[str | None], excluded: list[targets.ZoneRef], speaker: str,
+             person: str | None) -> list[str | None]:
+    """``zones`` less the seats ``excluded`` names ("every window except mine": the other three)."""
+    out = targets.resolve(excluded, speaker, recent=[], person=person, several=True, per_seat=False)
+    if isinstance(out, targets.Ask):
+        return []
+    left_out = {s for z in out for s in seats_of(z or speaker)}
+    seats = [s for z in zones for s in seats_of(z or speaker) if s not in left_out]
+    try:
+        return [zone_of(seats)] if seats else []
+    except ValueError:
+        return list(dict.fromkeys(seats))
 
 
 def _last_zones(ctx: DialogueContext) -> list[str]:
