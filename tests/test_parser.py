@@ -387,3 +387,16 @@ def test_instead_replaces_the_request_before_it_and_a_row_retargets_a_defroster(
     assert calls("rear demister on and the front one too") == [
         ("set_climate_feature", {"feature": "rear_defroster", "on": True}),
         ("set_climate_feature", {"feature": "front_defroster", "on": True})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("i'm boiling switch my seat heating off", "passenger", [("set_seat_heating", {"level": 0})]),  # no comma heard
+    ("never mind that cancel the route", "driver", [("cancel_navigation", {})]),
+    ("don't open the window just turn the fan up", "driver", [("set_fan_speed", {"delta": 10})]),  # one negation
+    ("fan on the fourth stage", "driver", [("set_fan_speed", {"level": 4})]),
+    ("please put off the seat ventilation", "driver", [("set_seat_ventilation", {"level": 0})]),
+    ("the recirculation should be on", "driver", [("set_climate_feature", {"feature": "recirculation", "on": True})]),
+    ("go to the Deutsches Museum, sorry, no, Olympic Park", "driver", [("navigate", {"place": "olympic park"})]),
+])
+def test_run_ons_stages_and_names_with_a_category_word(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected

@@ -98,6 +98,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             if not quoted:
                 sentence += 1
             continue
+        if current and _run_on(lex, current, c):
+            close()  # "i'm freezing turn my fan off", "forget it cancel the route": the recogniser's lost comma
         if c.has("frame.correction") and not current and _alone_in_sentence(chunks, i):
             continue  # "Sorry." on its own is an apology, not a correction
         if c.has("frame.correction") and _is_correction(c, current, chunks, i):
@@ -124,6 +126,24 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
     _mark_negations(lex, clauses)
     _mark_trailing_corrections(lex, clauses)
     return [cl for cl in clauses if cl.chunks]
+
+
+def _run_on(lex: Lexicon, current: list[Chunk], c: Chunk) -> bool:
+    """Whether an order starts at ``c`` right after a complete remark or a retraction, with no pause
+    between them: "I'm freezing turn my fan off", "since it's so stuffy turn the fan up"."""
+    if not c.has("act.") or c.text.split()[0] not in lex.group("imperatives"):
+        return False
+    content = [x for x in current if not (x.is_filler or x.has("polite"))]
+    if content and all(x.has("frame.retract") and not x.has("frame.negation", "frame.unwant") for x in content):
+        return True  # "forget it cancel the route" (but "don't open the window" is one clause)
+    if content and content[0].has("frame.negation") and any(x.has("act.") for x in content[1:]) \
+            and any(x.has("obj.") for x in content[1:]):
+        return True  # "don't open the window just turn the fan up": what not to do, then what to do
+    words = [w for x in current for w in x.text.split()]
+    while words and words[0] in lex.group("lead_ins") | {"since", "as", "well", "oh", "ok", "okay"}:
+        words = words[1:]
+    statement = len(words) >= 2 and words[0] in lex.group("subjects") and any(w in lex.group("being") for w in words[1:3])
+    return statement and any(x.has("feel.") for x in current) and not any(x.has("act.") for x in current)
 
 
 def _more_follows(chunks: list[Chunk], i: int) -> bool:

@@ -364,6 +364,11 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
     if category is not None and not catalogue and (verb is not None or nearest or len(content) <= 3):
         if category == "parking" and any(c.has("act.move", "dir.") for c in content):
             return None
+        at = next(k for k, c in enumerate(chunks) if c.has("poi."))
+        if strong is None and not nearest and at > 0 and chunks[at - 1].is_unknown:
+            place = place_text(lex, chunks)  # "actually no, Olympic Park": a name with a category word in it
+            if place:
+                return Reading(clause, NAVIGATE, tool="navigate", args={"place": place}, chunks=chunks)
         return Reading(clause, NAVIGATE, tool="navigate", args={"category": category}, chunks=chunks)
     home = next((c for c in content if c.has("place.home", "place.work")), None)
     if home is not None and not catalogue and (verb is not None or len(content) <= 2):

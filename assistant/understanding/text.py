@@ -79,7 +79,22 @@ def tokens(text: str, language: str = "en") -> list[str]:
     out = " ".join(words)
     out = re.sub(r"\b(\d+(?:\.\d+)?) (?:degrees )?f\b", r"\1 fahrenheit", out)
     out = re.sub(r"\b(\d+(?:\.\d+)?) degrees c\b", r"\1 degrees", out)
+    ordinal, value = _ordinal_levels(language)
+    if ordinal is not None:
+        out = ordinal.sub(lambda m: f"{m.group(2)} {value[m.group(1)]}", out)  # "the second stage" -> "stage 2"
     return out.split()
+
+
+@functools.cache
+def _ordinal_levels(language: str) -> tuple[re.Pattern[str] | None, dict[str, int]]:
+    """An ordinal before a word for a level ("the second stage", "third gear"): that level."""
+    data = load(language).data
+    value = dict(data["numbers"].get("ordinal_words", {}))
+    nouns = [w for w in data["amount"].get("level", []) if " " not in w]
+    if not value or not nouns:
+        return None, value
+    words = "|".join(re.escape(w) for w in value)
+    return re.compile(rf"\b({words}) ({'|'.join(re.escape(n) for n in nouns)})\b"), value
 
 
 def normalize(text: str, language: str = "en") -> str:
