@@ -254,8 +254,10 @@ class Policy:
                 raise Refused("The child lock is on, so the rear windows stay closed.")
             step.targets[path] = int(value)
             step.zones.append(z)
+            # the way it moved, for "and mine just a crack", "a bit more" after "open it halfway"
+            way = _sign(a.delta) if a.percent_open is None else _sign(value - current)
             step.executed.append(Executed("set_window", a.window, {"window": z, "percent_open": int(value)},
-                                          _sign(a.delta), {path: state.get(path)}))
+                                          way, {path: state.get(path)}))
 
     def _set_sunroof(self, step: Step, a: Any, speaker: str, state: Mapping[str, VssValue]) -> None:
         if speaker not in ("driver", "passenger"):

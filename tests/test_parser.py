@@ -400,3 +400,26 @@ def test_instead_replaces_the_request_before_it_and_a_row_retargets_a_defroster(
 ])
 def test_run_ons_stages_and_names_with_a_category_word(text: str, seat: str, expected: list) -> None:
     assert calls(text, seat) == expected
+
+
+def test_follow_ups_from_other_seats_and_how_a_window_moved() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_temperature", "front", {"zone": "front", "celsius": 22.0}, 0, {})], "driver")
+    assert calls("and mine too please", "rear-right", ctx) == [("set_temperature", {"celsius": 22.0})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_window", "rear-left", {"window": "rear-left", "percent_open": 50}, 1, {})], "rear-left")
+    assert calls("and mine only a crack", "rear-right", ctx) == [("set_window", {"delta": 25})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_air_distribution", "driver", {"zone": "driver", "direction": "up"}, 0, {})], "driver")
+    assert calls("and the windscreen demister too", "driver", ctx) == [
+        ("set_climate_feature", {"feature": "front_defroster", "on": True})]  # its own thing, not the air again
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I don't want to go to work, take me home", [("navigate", {"place": "home"})]),
+    ("the fan should be on not off", [("set_fan_speed", {"level": 3})]),
+    ("don't make it cooler make it warmer", [("set_temperature", {"delta": 1.0})]),
+    ("oh my god, it's boiling, switch the seat heating off", [("set_seat_heating", {"level": 0})]),
+])
+def test_what_is_not_meant_beside_what_is(text: str, expected: list) -> None:
+    assert calls(text) == expected

@@ -136,8 +136,7 @@ def _run_on(lex: Lexicon, current: list[Chunk], c: Chunk) -> bool:
     content = [x for x in current if not (x.is_filler or x.has("polite"))]
     if content and all(x.has("frame.retract") and not x.has("frame.negation", "frame.unwant") for x in content):
         return True  # "forget it cancel the route" (but "don't open the window" is one clause)
-    if content and content[0].has("frame.negation") and any(x.has("act.") for x in content[1:]) \
-            and any(x.has("obj.") for x in content[1:]):
+    if content and content[0].has("frame.negation") and any(x.has("act.") for x in content[1:]):
         return True  # "don't open the window just turn the fan up": what not to do, then what to do
     words = [w for x in current for w in x.text.split()]
     while words and words[0] in lex.group("lead_ins") | {"since", "as", "well", "oh", "ok", "okay"}:

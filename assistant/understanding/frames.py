@@ -89,9 +89,9 @@ class Reading:
 def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     """The reading of one clause, with the targets it leaves out ("every window except mine")."""
     reading = _read(lex, clause, speaker)
-    cut = next((k for k, c in enumerate(clause.chunks) if c.text in lex.group("instead_of")), None)
+    cut = _cut(lex, clause.chunks)
     if cut is not None and cut > 0:
-        tail = [c for c in clause.chunks[cut + 1:] if not c.has("frame.separators")]
+        tail = [c for c in clause.chunks[cut + 1:] if not c.has("frame.separators") and c.text != "not"]
         if tail and not any(c.has("act.", "dir.", "amt.", "num") or (c.has("obj.") and not c.has("zone."))
                             for c in tail if not c.is_filler):
             reading.excluded = targets.refs(lex, tail)
@@ -110,7 +110,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
             and chunks[lead + 1].has("obj.") and not chunks[lead + 1].has("zone.", "act."):
         # "no massage for me, thanks": not wanted (the clause splitter kept it: no pause after "no")
         chunks[lead] = dataclasses.replace(chunks[lead], senses=frozenset({"frame.unwant"}))
-    cut = next((k for k, c in enumerate(chunks) if c.text in lex.group("instead_of")), None)
+    cut = _cut(lex, chunks)
     if cut is not None and cut > 0:
         chunks = chunks[:cut]  # "blow it at my face instead of my feet": what follows is excluded
     if all(c.senses <= {"filler", "polite"} and c.senses for c in chunks):
@@ -121,7 +121,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         if not any(c.has("act.", "dir.", "amt.", "obj.", "frame.it", "frame.same", "frame.undo", "feel.")
                    or (c.has("zone.") and not c.has("zone.left", "zone.right")) for c in chunks):
             return Reading(clause, EMPTY)  # "Right," "okay then"
-        content = [c for c in chunks if not c.is_filler]
+        content = [c for c in chunks if not c.is_filler and not c.has("polite")]  # "and mine too please"
     if all(c.has("greeting") for c in content):
         return Reading(clause, REPLY, args={"reason": "greeting"})
     words = [w for c in chunks for w in c.text.split()]
@@ -160,7 +160,8 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         if acts and all(c.text in lex.group("complaints") for c in acts):
             best.args["complaint"] = True  # "too much wind": what is wrong, a reason beside a request
         return best
-    degree_only = all(c.senses - {"filler", "polite"} <= {"amt.little", "amt.much"} for c in content)
+    degree_only = all(c.senses - {"filler", "polite"} <= {"amt.little", "amt.much"} for c in content) and not any(
+        c.has("zone.") for c in chunks)  # "a bit" alone is too little to go on; "and mine just a crack" is not
     if statement:
         return Reading(clause, INERT, chunks=chunks, unexplained=content)  # "it's all steamed up": a description
     if all(c.has(*_FRAGMENT_SENSES) or c.is_filler for c in content) and not degree_only:
@@ -210,6 +211,15 @@ def _best_tool(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[
     if spec.shape == "feature":
         reading.feature = _feature(lex, took)
     return reading
+
+
+def _cut(lex: Lexicon, chunks: list[Chunk]) -> int | None:
+    """Where a clause starts saying what it does not mean ("instead of my feet", "off not on")."""
+    marks = lex.group("instead_of")
+    for k, c in enumerate(chunks):
+        if c.text in marks or (k + 1 < len(chunks) and f"{c.text} {chunks[k + 1].text}" in marks):
+            return k
+    return None
 
 
 def _after_any(before: list[Chunk], phrases: list[tuple[str, ...]]) -> bool:

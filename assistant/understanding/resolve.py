@@ -313,6 +313,8 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             unsure.append(f"{cl.text} ({why})")
             named = True
             continue
+        if r.kind == frames.NAVIGATE and r.has("frame.unwant"):
+            continue  # "I don't want to go home, take me to work": not a destination
         plan = Plan.of(lex, r)
         if plan.unclear:
             unsure.append(f"{cl.text} ({plan.unclear})")
@@ -422,10 +424,12 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
             follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
-            if follow:
-                plans.extend(p for p in follow if p.tool == plan.tool) or plans.extend(follow)
+            mine = [p for p in follow or [] if p.tool == plan.tool and p.feature == plan.feature]
+            if mine or (follow and not _names_object(r)):
+                plans.extend(mine or follow)
                 previous = plans[-1]
                 continue
+            # "and the front defroster too" after something else: the thing it names, switched on
         if r.kind == frames.INTENT and plan.tool is not None:
             plan = _weak(lex, plan, r, previous, speaker, ctx, mentioned)
             if previous is not None and not plan.zones and plan.refers and (previous.tool == plan.tool or (
@@ -999,6 +1003,9 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
 def _move(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     a = plan.amount
     d = _dir(plan, ("dir.back", "dir.forward"))
+    if d is None and plan.args.get("direction") and (a.degree is not None or any(
+            w in plan.more or w.split()[-1] in plan.more for w in plan.words)):
+        d = "dir.back" if plan.args["direction"] > 0 else "dir.forward"  # "bit more" after "move it back"
     if d is None:
         n = a.last(None, "mm")
         if n is not None and not n.relative:
@@ -1042,6 +1049,8 @@ def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         return {"position": -int(a.fraction) if a.fraction is not None else -100}  # "tilt it halfway"
     opening = act in ("act.open", "act.increase")
     closing = act in ("act.close", "act.decrease")
+    if act is None and plan.args.get("direction"):  # "and mine just a crack" after a window was opened
+        opening, closing = plan.args["direction"] > 0, plan.args["direction"] < 0
     n = a.last("percent", None)
     if n is not None and 0 <= n.value <= 100 or (n is not None and n.unit == "percent"):
         if n.relative:
