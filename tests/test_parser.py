@@ -423,3 +423,16 @@ def test_follow_ups_from_other_seats_and_how_a_window_moved() -> None:
 ])
 def test_what_is_not_meant_beside_what_is(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("demist the windscreen and the back window", [("set_climate_feature", {"feature": "front_defroster", "on": True}),
+                                                   ("set_climate_feature", {"feature": "rear_defroster", "on": True})]),
+    ("shut the sunroof and every window", [("set_sunroof", {"position": 0}), ("set_window", {"percent_open": 0, "window": "all"})]),
+    ("open the back window on my side halfway", [("set_window", {"percent_open": 50, "window": "rear-left"})]),
+    ("my passenger would like 23 degrees on their side", [("set_temperature", {"celsius": 23.0, "zone": "passenger"})]),
+    ("get the fog off the rear window please", [("set_climate_feature", {"feature": "rear_defroster", "on": True})]),
+    ("run the blower at half speed", [("set_fan_speed", {"percent": 50})]),
+])
+def test_one_verb_for_two_things_and_the_side_of_a_row(text: str, expected: list) -> None:
+    assert calls(text) == expected

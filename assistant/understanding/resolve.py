@@ -62,6 +62,8 @@ class Plan:
     """The chunks naming its object ("the seat"), for a correction that says only "heat it"."""
     unclear: str = ""
     """Why the clause cannot be acted on as it stands ("I don't want it warmer": not wanted, but what instead?)."""
+    verbs: list[Any] = field(default_factory=list)
+    """The chunks that say what to do ("defrost the windscreen and the rear window": shared by the second)."""
 
     @classmethod
     def of(cls, lex: Lexicon, r: Reading) -> Plan:
@@ -87,7 +89,8 @@ class Plan:
                    several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects, excluded=list(r.excluded),
                    comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
                    particles=lex.group("particles"),
-                   object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")], unclear=unclear)
+                   object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")], unclear=unclear,
+                   verbs=[c for c in r.chunks if c.has("act.")] or _lead_object(r.chunks))
 
     def override(self, other: Plan) -> Plan:
         """This plan with what ``other`` (a correction or a fragment) says instead."""
@@ -125,6 +128,12 @@ class Plan:
 _OPPOSITE = {"act.open": "act.close", "act.on": "act.off", "act.close": "act.open", "act.off": "act.on"}
 _WANTED = frozenset({*_OPPOSITE, "act.warm", "act.cool", "act.increase", "act.decrease", "act.set", "act.tilt",
                      "act.recline", "act.upright", "act.move", "act.point"})
+
+
+def _lead_object(chunks: list[Any]) -> list[Any]:
+    """A clause's first word when it names a function used as a verb ("defrost the windscreen")."""
+    content = [c for c in chunks if not (c.is_filler or c.has("polite"))]
+    return content[:1] if len(content) > 1 and content[0].has("obj.") and not content[0].has("zone.") else []
 
 
 def _defroster_of(frag: Plan) -> str | None:
@@ -320,6 +329,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             unsure.append(f"{cl.text} ({plan.unclear})")
             named = True
             continue
+        if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and previous is not None \
+                and previous in plans and previous.verbs and cl.joined_by in lex.group("list_joiners") \
+                and _names_object(r):
+            # "defrost the windscreen and the rear window", "close the sunroof and all the windows": one verb
+            shared = frames.read(lex, Clause(previous.verbs + r.clause.chunks, cl.sentence), speaker)
+            if shared.kind == frames.INTENT and not shared.unexplained and not shared.rivals:
+                r = shared
+                plan = Plan.of(lex, r)
         nxt_r = readings[i] if i < len(readings) else None
         if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and not plan.dirs and nxt_r is not None \
                 and (nxt_r.kind == frames.FRAGMENT or (nxt_r.kind == frames.INTENT and nxt_r.tool == r.tool)) \

@@ -57,6 +57,9 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
             continue
         if kind == "own" and i + 1 < len(chunks) and chunks[i + 1].has("person.noun"):
             continue  # "for my daughter": her seat, not mine
+        if kind == "own" and c.text in ("my", "our") and i + 1 < len(chunks) and any(
+                k in SEATS for k in chunks[i + 1].family("zone")):
+            continue  # "my passenger wants 24": the passenger's
         if kind == "passenger" and c.text in ("passenger", "passengers") and out and at[-1] == i - 1 \
                 and out[-1].kind in ("rear", "rear-left", "rear-right"):
             continue  # "the second row right passenger": who sits there, not the front passenger
@@ -121,6 +124,8 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             rows.append(k)
         elif k == "all":
             return ["all"]
+        elif k == "own" and "side" in r.text.split() and any(o.kind in ("front", "rear") for o in found):
+            sides.append("left" if speaker in ("driver", "rear-left") else "right")  # "the rear window on my side"
         elif k == "own":
             seats.append(speaker)
         elif k == "beside":
