@@ -436,3 +436,17 @@ def test_what_is_not_meant_beside_what_is(text: str, expected: list) -> None:
 ])
 def test_one_verb_for_two_things_and_the_side_of_a_row(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("rear seats to 20 degrees, both of them", "driver", [("set_temperature", {"celsius": 20.0, "zone": "rear"})]),
+    ("open every window, um, except the driver's", "driver", [
+        ("set_window", {"percent_open": 100, "window": "passenger"}), ("set_window", {"percent_open": 100, "window": "rear-left"}),
+        ("set_window", {"percent_open": 100, "window": "rear-right"})]),
+    ("close the rear window on the right, no, the left one", "driver", [("set_window", {"percent_open": 0, "window": "rear-left"})]),
+    ("air to my face, uh, no, up at the windscreen", "passenger", [("set_air_distribution", {"direction": "up"})]),
+    ("AC off, windows down, all of them", "driver", [("set_climate_feature", {"feature": "air_conditioning", "on": False}),
+                                                     ("set_window", {"percent_open": 100, "window": "all"})]),
+])
+def test_said_already_left_out_and_corrected_in_passing(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected

@@ -178,7 +178,7 @@ def _is_correction(c: Chunk, current: list[Chunk], chunks: list[Chunk], i: int) 
     if c.text != "no":
         return True
     nxt = chunks[i + 1] if i + 1 < len(chunks) else None
-    if not current:
+    if not [x for x in current if not (x.is_filler or x.has("polite"))]:  # nothing said yet but "uh,"
         # "no, the passenger" corrects; "no massage for me" (no pause) does not want the massage
         return nxt is None or not (nxt.has("obj.") and not nxt.has("zone.", "act.", "frame.separators"))
     prev = current[-1]

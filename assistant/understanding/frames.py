@@ -90,7 +90,7 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     """The reading of one clause, with the targets it leaves out ("every window except mine")."""
     reading = _read(lex, clause, speaker)
     cut = _cut(lex, clause.chunks)
-    if cut is not None and cut > 0:
+    if cut is not None:
         tail = [c for c in clause.chunks[cut + 1:] if not c.has("frame.separators") and c.text != "not"]
         if tail and not any(c.has("act.", "dir.", "amt.", "num") or (c.has("obj.") and not c.has("zone."))
                             for c in tail if not c.is_filler):
@@ -111,7 +111,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         # "no massage for me, thanks": not wanted (the clause splitter kept it: no pause after "no")
         chunks[lead] = dataclasses.replace(chunks[lead], senses=frozenset({"frame.unwant"}))
     cut = _cut(lex, chunks)
-    if cut is not None and cut > 0:
+    if cut is not None:
         chunks = chunks[:cut]  # "blow it at my face instead of my feet": what follows is excluded
     if all(c.senses <= {"filler", "polite"} and c.senses for c in chunks):
         return Reading(clause, EMPTY)
@@ -210,6 +210,25 @@ def _best_tool(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[
     reading.amount = amounts.read(lex, took)
     if spec.shape == "feature":
         reading.feature = _feature(lex, took)
+    return reading
+
+
+def read_as(lex: Lexicon, clause: Clause, tool: str) -> Reading | None:
+    """The clause read as a request to ``tool``, if that tool accounts for every word of it: "cool my seat
+    down, like, ventilation level one" goes on about the seat, not the fan; "air to my feet, no, up at the
+    window" about the air, not the window."""
+    spec = REGISTRY.get(tool)
+    if spec is None or spec.shape == "":
+        return None
+    chunks = [c for c in clause.chunks if not c.has("role_claim")]
+    content = [c for c in chunks if not c.has("filler", "polite")]
+    if not content or any(not _explains(spec.senses, c, lex) for c in content):
+        return None
+    reading = Reading(clause, INTENT, tool=tool, chunks=chunks)
+    reading.zones = targets.refs(lex, chunks, directions=spec.directed and spec.per_seat)
+    reading.amount = amounts.read(lex, chunks)
+    if spec.shape == "feature":
+        reading.feature = _feature(lex, chunks)
     return reading
 
 

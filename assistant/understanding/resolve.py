@@ -62,6 +62,8 @@ class Plan:
     """The chunks naming its object ("the seat"), for a correction that says only "heat it"."""
     unclear: str = ""
     """Why the clause cannot be acted on as it stands ("I don't want it warmer": not wanted, but what instead?)."""
+    sentence: int = -1
+    """The sentence of the turn it was said in (-1: not said in this turn)."""
     verbs: list[Any] = field(default_factory=list)
     """The chunks that say what to do ("defrost the windscreen and the rear window": shared by the second)."""
 
@@ -105,7 +107,7 @@ class Plan:
             out.feature = other.feature
         if other.zones:
             sides = {"left", "right"}
-            if all(z.kind in sides for z in other.zones) and self.zones and not any(z.kind in sides for z in self.zones):
+            if all(z.kind in sides for z in other.zones) and self.zones and not all(z.kind in sides for z in self.zones):
                 rows = {ROW[z.kind] for z in self.zones if z.kind in ROW}  # type: ignore[index]
                 rows |= {z.kind for z in self.zones if z.kind in ("front", "rear")}
                 out.zones = [targets.ZoneRef(r, r) for r in rows] + list(other.zones)  # "the left rear one, no, the right"
@@ -264,6 +266,10 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             if r.kind == frames.INTENT:
                 antecedent = Plan.of(lex, r)  # "don't open the sunroof all the way, just tilt it": "it" is the sunroof
             continue
+        if r.excluded and r.kind in (frames.EMPTY, frames.FRAGMENT) and previous is not None and previous in plans \
+                and previous.zones and not r.has("act.", "amt.", "num"):
+            previous.excluded.extend(r.excluded)  # "roll down every window, uh, except mine"
+            continue
         if r.kind == frames.EMPTY:
             continue
         if r.kind == frames.QUESTION and any(
@@ -325,6 +331,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if r.kind == frames.NAVIGATE and r.has("frame.unwant"):
             continue  # "I don't want to go home, take me to work": not a destination
         plan = Plan.of(lex, r)
+        plan.sentence = cl.sentence
         if plan.unclear:
             unsure.append(f"{cl.text} ({plan.unclear})")
             named = True
@@ -359,6 +366,11 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plan.args = {**plan.args, "feel": r.feel, "subject": r.subject} if r.kind == frames.REMARK else plan.args
             if r.kind != frames.INTENT:
                 plan.args["kind"] = r.kind
+        if r.kind == frames.FRAGMENT and previous is not None and previous in plans and previous.zones:
+            content = [c for c in cl.chunks if not (c.is_filler or c.has("polite", "frame.separators"))]
+            if content and all(c.has("frame.both") or c.text in ("both", "both sides", "both of them", "the two of them")
+                               for c in content):
+                continue  # "back seats to 22, both of them", "the front temperature up, both sides": said already
         glass = _defroster_of(plan) if r.kind == frames.FRAGMENT and previous is not None and previous in plans \
             and previous.tool == "set_climate_feature" and str(previous.feature).endswith("defroster") else None
         if glass is not None:
@@ -373,8 +385,20 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             previous = new
             continue
         if not cl.correction and previous is not None and previous in plans and r.kind in (
-                frames.INTENT, frames.FRAGMENT) and any(c.text in lex.group("instead") for c in cl.chunks):
+                frames.INTENT, frames.FRAGMENT) and any(c.text in lex.group("instead") for c in cl.chunks) \
+                and cl.joined_by not in lex.group("list_joiners"):  # "close the sunroof and open my window instead": both
             cl.correction = True  # "heat the passenger seat - oh wait, she's asleep - heat mine instead"
+        if r.kind == frames.INTENT and previous is not None and previous in plans and previous.tool is not None \
+                and plan.tool != previous.tool and cl.correction and cl.sentence == previous.sentence and not r.zones:
+            again = frames.read_as(lex, cl, previous.tool)
+            if again is not None:  # the same thing, said more precisely or corrected
+                r, plan = again, Plan.of(lex, again)
+                plan.sentence = cl.sentence
+                cl.correction = True
+                merged = previous.override(plan)
+                plans[plans.index(previous)] = merged
+                previous = merged
+                continue
         if cl.correction and previous is not None:
             if r.kind == frames.INTENT and plan.tool != previous.tool and not _names_object(r) and not any(
                     c.has("act.") for c in r.chunks):
@@ -461,6 +485,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 previous = merged
                 continue
             _inherit_context(plan, r, speaker, ctx)
+        plan.sentence = cl.sentence
         plans.append(plan)
         if plan.source == "explicit":
             previous = plan
