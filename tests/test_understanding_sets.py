@@ -40,6 +40,20 @@ def test_our_paraphrase_sets_reach_97_percent_with_no_wrong_action(path) -> None
     assert not unsafe(outcomes)
 
 
+OPEN_SETS = {"natural_l.jsonl": (0.83, 9)}
+"""Sets still short of the aim (97 %, no wrong action), with the figures they have reached: a floor
+against going back, not the target. natural_l: 80.5 % with 14 wrong actions at first contact."""
+
+
+@pytest.mark.parametrize("name", sorted(OPEN_SETS))
+def test_open_sets_do_not_fall_back(name: str) -> None:
+    floor, most_wrong = OPEN_SETS[name]
+    outcomes = run_cases(load_cases(DATA / "open" / name))
+    passed = sum(1 for _, _, why in outcomes if not why)
+    assert passed / len(outcomes) >= floor, f"{passed}/{len(outcomes)} in {name}"
+    assert len(wrong(outcomes)) <= most_wrong, f"{len(wrong(outcomes))} wrong actions in {name}"
+
+
 def test_dev_set_passes_in_full_with_no_wrong_action() -> None:
     outcomes = run_cases(load_cases(SHARED / "eval" / "dev.jsonl"))
     assert [(c["id"], why) for c, _, why in outcomes if why] == []
