@@ -12,7 +12,7 @@ pedals"), destinations and functions the car lacks have readings of their own.
 from __future__ import annotations
 
 import dataclasses
-
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,7 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
 
 def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
-    here = [tuple(p.split()) for p in lex.group("speaker_place")]
+    here = _speaker_place(lex)
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
     origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
     chunks = [c for k, c in enumerate(chunks) if not (c.text in origin and k + 1 < len(chunks) and chunks[k + 1].has(
@@ -214,9 +214,8 @@ def _best_tool(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[
 
 
 def read_as(lex: Lexicon, clause: Clause, tool: str) -> Reading | None:
-    """The clause read as a request to ``tool``, if that tool accounts for every word of it: "cool my seat
-    down, like, ventilation level one" goes on about the seat, not the fan; "air to my feet, no, up at the
-    window" about the air, not the window."""
+    """The clause read as a request to ``tool``, if that tool accounts for every word of it (for a
+    correction: "air down to my feet, uh, no, up top" is about the air, not the sunroof)."""
     spec = REGISTRY.get(tool)
     if spec is None or spec.shape == "":
         return None
@@ -239,6 +238,12 @@ def _cut(lex: Lexicon, chunks: list[Chunk]) -> int | None:
         if c.text in marks or (k + 1 < len(chunks) and f"{c.text} {chunks[k + 1].text}" in marks):
             return k
     return None
+
+
+@functools.cache
+def _speaker_place(lex: Lexicon) -> list[tuple[str, ...]]:
+    """The phrases before a seat that say where the speaker sits ("I sit | in the back")."""
+    return [tuple(p.split()) for p in lex.group("speaker_place")]
 
 
 def _after_any(before: list[Chunk], phrases: list[tuple[str, ...]]) -> bool:
