@@ -89,7 +89,9 @@ def test_the_voice_in_a_worker_speaks_sentence_by_sentence() -> None:
         assert all(c.sample_rate == local.sample_rate and c.samples.dtype == np.int16 for c in chunks)
         seconds = sum(len(c.samples) for c in chunks) / local.sample_rate
         expected = sum(len(c.samples) for c in local.synthesize(text)) / local.sample_rate
-        assert seconds == pytest.approx(expected, rel=0.05) and seconds > 2
+        # piper draws each phoneme's duration with noise (noise_w): the same text lasts 5.2-6.0 s over
+        # 20 runs here (sd 4.7 %), so two syntheses differ by up to ~15 %; a lost sentence halves it
+        assert seconds == pytest.approx(expected, rel=0.25) and seconds > 2
     finally:
         remote.close()
 
