@@ -85,6 +85,17 @@ def peak(detector: MicroWakeWordDetector, audio: np.ndarray) -> float:
     return max(detector.probability(audio[i : i + FRAME]) for i in range(0, len(audio) - FRAME + 1, FRAME))
 
 
+def least_peak(detector: MicroWakeWordDetector, audio: np.ndarray) -> float:
+    """The lowest ``peak`` over the ways the live listener can meet ``audio``: after a reset it reads whole frames
+    of the cabin's silence first, so the audio starts at any multiple of a frame (512 samples) after the stream's
+    start, which shifts the frontend's 10 ms steps (and the model's stride of them) against the speech. Fifteen
+    lead-ins cover every shift modulo 480 samples; two longer ones, the frontend's noise estimate after a longer
+    silence. One alignment's peak alone says little: CI saw a reply score above the threshold at one and the
+    live listener not wake at another."""
+    silence = np.zeros(FRAME, np.float32)
+    return min(peak(detector, np.concatenate([*([silence] * lead), audio])) for lead in [*range(15), 31, 62])
+
+
 # -- the pure parts --------------------------------------------------------------------------------------------------
 def test_a_trigger_fires_once_per_rise_and_stays_quiet_for_the_refractory_time() -> None:
     trigger = WakeTrigger(threshold=0.9, refractory_s=1.0)
@@ -285,7 +296,7 @@ def test_the_assistants_own_reply_does_not_wake_it(running_nabu: RunningService)
     threshold = running.service._wake.trigger.threshold
     # its reply names the phrase ("I couldn't find okay nabu on the map."); piper says it a little differently
     # each time, so ask until a reply is played that would wake it if somebody else said it
-    for _ in range(8):
+    for _ in range(20):  # about a third of piper's replies score above it at every alignment
         running.settle()
         mark = len(running.events)
         played = len(running.cabin.played)
@@ -295,7 +306,7 @@ def test_the_assistants_own_reply_does_not_wake_it(running_nabu: RunningService)
         assert len(running.cabin.played) > played  # the reply was played into the cabin and came back to the microphone
         assert running.wakes(mark) == [], "the assistant woke itself"
         reply = np.concatenate(running.cabin.played[played:]) * running.cabin.echo_gain
-        if peak(detector, with_hiss(np.concatenate([hiss(0.5), reply, hiss(1.0)]))) > threshold + 0.02:
+        if least_peak(detector, with_hiss(np.concatenate([hiss(0.5), reply, hiss(1.0)]))) > threshold:
             break
     else:
         pytest.fail("no reply the detector would have taken for the phrase: the test above proves nothing")
