@@ -36,6 +36,8 @@ REPLY_ONLY = {
     "unclear": "Sorry, I didn't catch that.",
     "greeting": "You're welcome.",
     "not_allowed": "I can't do that.",
+    "capability": "Ask me to and I'll do it, if it's allowed right now.",
+    "settled": "Okay. Tell me if you'd like anything changed.",
 }
 
 

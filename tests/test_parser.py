@@ -450,3 +450,57 @@ def test_one_verb_for_two_things_and_the_side_of_a_row(text: str, expected: list
 ])
 def test_said_already_left_out_and_corrected_in_passing(text: str, seat: str, expected: list) -> None:
     assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "seat"), [
+    ("would the car let me open the sunroof while driving?", "passenger"),
+    ("can I open the sunroof while driving?", "passenger"),
+    ("is it possible to open the sunroof while we drive?", "driver"),
+    ("am I allowed to open the window on the motorway?", "rear-left"),
+])
+def test_a_question_about_what_the_car_allows_changes_nothing(text: str, seat: str) -> None:
+    assert calls(text, seat) == [("reply_only", {"reason": "capability"})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("could I open the window?", "passenger", [("set_window", {"percent_open": 100})]),  # a request, asked politely
+    ("can we have the fan at full speed", "driver", [("set_fan_speed", {"percent": 100})]),
+    ("let me open my window a little", "rear-right", [("set_window", {"delta": 25})]),
+])
+def test_a_polite_question_without_a_condition_is_still_a_request(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "the kids were complaining earlier it was cold back there, but they're fine now",
+    "it was cold back there earlier",
+    "I'm cold but I'm fine now",
+])
+def test_a_complaint_that_is_over_changes_nothing(text: str) -> None:
+    assert all(c == ("reply_only", {"reason": "settled"}) for c in calls(text))  # no change of the car
+
+
+def test_a_complaint_about_the_feet_is_not_settled_by_another_part() -> None:
+    assert calls("it's freezing, but my feet are fine") == [("set_temperature", {"delta": 1.0})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("can you open the window on the other side back here, the left one", "rear-right",
+     [("set_window", {"percent_open": 100, "window": "rear-left"})]),
+    ("open the window on the other side back here", "rear-right", [("set_window", {"percent_open": 100, "window": "rear-left"})]),
+    ("heat the seat on the other side in the back", "driver", [("set_seat_heating", {"level": 3, "seat": "rear-right"})]),
+    ("heat the passenger seat, the front one", "driver", [("set_seat_heating", {"level": 3, "seat": "passenger"})]),
+])
+def test_the_other_side_of_a_named_row_and_a_target_said_twice(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_a_complaint_beside_a_request_adds_no_amount_and_an_exception_is_that_one() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_window", "driver", {"window": "driver", "percent_open": 75}, 50, {})], "driver")
+    assert P.parse("okay that's way too windy, close it", "driver", ctx).calls == [
+        ("set_window", {"percent_open": 0, "window": "driver"})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_window", "all", {"window": "all", "percent_open": 50}, 0, {})], "driver")
+    assert P.parse("except the back right, close that one", "driver", ctx).calls == [
+        ("set_window", {"percent_open": 0, "window": "rear-right"})]

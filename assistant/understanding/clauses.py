@@ -300,6 +300,54 @@ def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool
     return found
 
 
+def mark_capability(lex: Lexicon, clauses: list[Clause]) -> None:
+    """Mark the sentences that ask what the car allows ("would the car let me open the sunroof?",
+    "can I open the sunroof while driving?"): a question about a rule, not a request. The first clause of
+    such a sentence gets the note "capability", the others "quiet"."""
+    capability = [tuple(p.split()) for p in lex.words("frame", "capability")]
+    permission = [tuple(p.split()) for p in lex.words("frame", "permission")]
+    conditions = set(lex.words("frame", "conditions"))
+    motion = [tuple(p.split()) for p in lex.words("frame", "motion")]
+    for n in sorted({cl.sentence for cl in clauses}):
+        mine = [cl for cl in clauses if cl.sentence == n]
+        words = [w for cl in mine for w in ([cl.joined_by] if cl.joined_by and cl is not mine[0] else []) + cl.words]
+        lead = 0
+        while lead < len(words) and words[lead] in ("so", "hey", "um", "uh", "erm", "quick", "question", "and", "but", "oh"):
+            lead += 1
+        head = words[lead:]
+        asks = any(tuple(head[:len(p)]) == p for p in capability)
+        if not asks and any(tuple(head[:len(p)]) == p for p in permission):
+            # a condition of driving after the request: "while driving", "when we're moving", "on the motorway"
+            asks = any(w in conditions and _find_any(words[k + 1:k + 5], motion) is not None
+                       for k, w in enumerate(words) if k > lead)
+        if asks:
+            for j, cl in enumerate(mine):
+                cl.notes.append("capability" if j == 0 else "quiet")
+
+
+def mark_settled(lex: Lexicon, clauses: list[Clause]) -> None:
+    """Mark remarks that are over: a complaint in the past with a time of the past ("it was cold back there
+    earlier"), or one followed by "but they're fine now". They ask for nothing (the note "settled"; the
+    clause that settles it, "quiet")."""
+    story = [tuple(p.split()) for p in lex.words("frame", "story_time")]
+    past = lex.group("past")
+    plain = lex.group("subjects") | lex.group("being") | lex.group("settled_filler") | {"but", "and", ",", "are", "is"}
+    settled = lex.group("settled")
+    for n in sorted({cl.sentence for cl in clauses}):
+        mine = [cl for cl in clauses if cl.sentence == n]
+        then = any(_find_any(cl.words, story) is not None for cl in mine)
+        remarks = [cl for cl in mine if cl.has("feel.cold", "feel.hot") and not cl.has("act.")]
+        for k, cl in enumerate(mine):
+            rest = " ".join(w for w in cl.words if w not in plain)
+            over = rest in settled and any(r in mine[:k] for r in remarks)
+            if over:
+                cl.notes.append("quiet")
+            for r in remarks:
+                if (over and mine.index(r) < k) or (then and past & set(r.words)):
+                    if "settled" not in r.notes:
+                        r.notes.append("settled")
+
+
 def _mark_asides(lex: Lexicon, clauses: list[Clause]) -> bool:
     """Sentences that are not for the car: said to somebody by name ("Lily, stop kicking the seat"), or a
     story with a year in it ("In 1962 I drove a Beetle to Rome"). Their clauses ask for nothing."""

@@ -99,6 +99,12 @@ def read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
 
 
 def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
+    if "capability" in clause.notes:
+        return Reading(clause, REPLY, args={"reason": "capability"})  # "would the car let me open the sunroof?"
+    if "settled" in clause.notes:
+        return Reading(clause, REPLY, args={"reason": "settled"})  # "it was cold back there earlier"
+    if "quiet" in clause.notes:
+        return Reading(clause, EMPTY)  # "... while driving?", "... but they're fine now"
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
     here = _speaker_place(lex)
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
@@ -168,6 +174,9 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         r = Reading(clause, FRAGMENT, chunks=chunks)
         r.zones = targets.refs(lex, chunks)
         r.amount = amounts.read(lex, chunks)
+        acts = [c for c in chunks if c.has("act.") and not c.has("act.set")]
+        if acts and all(c.text in lex.group("complaints") for c in acts) and not r.zones:
+            r.args["complaint"] = True  # "that's way too windy, close it": the reason, beside the request
         return r
     generic = {"act.navigate", "act.navigate_strong", "act.set"}
     if any(c.has("obj.") or any(x.startswith("act.") and x not in generic for x in c.senses) for c in content):

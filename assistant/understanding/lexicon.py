@@ -24,7 +24,8 @@ _PREFIX = {"amount": "amt"}
 _NOT_SENSES = {("zone", "side_nouns"), ("zone", "not_side"), ("frame", "reporters"), ("frame", "report"),
                ("frame", "story_time"), ("frame", "question"), ("frame", "request_questions"),
                ("frame", "state_words"), ("frame", "state_values"), ("feel", "subjects"), ("place", "lead"),
-               ("place", "trail"), ("place", "nearest")}
+               ("place", "trail"), ("place", "nearest"), ("frame", "capability"), ("frame", "permission"),
+               ("frame", "conditions"), ("frame", "motion")}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.understanding import frames
-from assistant.understanding.clauses import mark_reported, split
+from assistant.understanding.clauses import mark_capability, mark_reported, mark_settled, split
 from assistant.understanding.context import DialogueContext, Pending
 from assistant.understanding.lexicon import Lexicon, load
 from assistant.understanding.resolve import resolve
@@ -83,6 +83,8 @@ class RuleParser:
             return ParseResult([("reply_only", {"reason": "unclear"})], True, normalized=norm)
         clauses = split(self.lex, chunks)
         mark_reported(self.lex, words, clauses)
+        mark_capability(self.lex, clauses)
+        mark_settled(self.lex, clauses)
         readings = [frames.read(self.lex, cl, speaker) for cl in clauses]
         outcome = resolve(self.lex, readings, speaker, context)
         calls = outcome.calls

@@ -270,6 +270,15 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and previous.zones and not r.has("act.", "amt.", "num"):
             previous.excluded.extend(r.excluded)  # "roll down every window, uh, except mine"
             continue
+        nxt_r = readings[i] if i < len(readings) else None
+        if r.kind == frames.REMARK and r.zones and nxt_r is not None and nxt_r.kind in (frames.FRAGMENT, frames.INTENT) \
+                and not nxt_r.zones and nxt_r.clause.sentence == cl.sentence and not nxt_r.clause.reported \
+                and not nxt_r.args.get("complaint"):
+            nxt_r.zones = list(r.zones)  # "hers is too hot now, back to one": the request is for whom the remark is about
+        if r.excluded and r.kind == frames.EMPTY and nxt_r is not None and nxt_r.refers and not nxt_r.zones \
+                and nxt_r.has("act.") and nxt_r.clause.sentence == cl.sentence and not nxt_r.clause.reported:
+            nxt_r.zones = list(r.excluded)  # "except the back right, close that one": that one is the back right
+            continue
         if r.kind == frames.EMPTY:
             continue
         if r.kind == frames.QUESTION and any(
@@ -416,10 +425,18 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if r.kind == frames.FRAGMENT and extra and previous is None and all(
                 c.has("frame.same") or c.is_filler for c in r.chunks):
             continue  # "What's the temperature set, too?": the recogniser's comma, not a request
+        if r.kind == frames.FRAGMENT and r.args.get("complaint") and any(
+                o is not r and o.kind in (frames.INTENT, frames.FRAGMENT) and not o.args.get("complaint")
+                and not o.clause.reported and o.has("act.") for o in readings):
+            continue  # "that's way too windy, close it": what is wrong is the reason for the request beside it
         if r.kind == frames.FRAGMENT:
             if previous is not None and previous.tool == "navigate" and plan.objects == {"obj.route"} and not (
                     plan.zones or not plan.amount.empty) and all(g & {"act.on", "act.set"} for g in plan.acts):
                 continue  # "search for the closest pharmacy and start the navigation": the same request
+            if previous is not None and previous in plans and previous.zones and plan.zones and not plan.acts \
+                    and plan.amount.empty and cl.joined_by == "," and cl.sentence == previous.sentence \
+                    and not r.same and _restates(previous.zones, plan.zones, speaker):
+                continue  # "open the window on the other side back here, the left one": the same window, said again
             if previous is not None and previous.source == "explicit" and _takes(previous, plan):
                 target = _fragment_into(previous, plan)
                 if target is previous:
@@ -565,6 +582,18 @@ def _takes(previous: Plan, frag: Plan) -> bool:
         return True
     s = REGISTRY[previous.tool].senses
     return all(any(s.accepts(x) for x in group) for group in frag.acts + frag.dirs)
+
+
+def _restates(before: list[targets.ZoneRef], after: list[targets.ZoneRef], speaker: str) -> bool:
+    """Whether a target said after a comma only repeats the one before it ("the other side back here, the
+    left one"): read together, they name the same seats as the first alone."""
+    first = targets.resolve(before, speaker, recent=[], person=None, several=False, per_seat=False)
+    if isinstance(first, targets.Ask) or None in first:
+        return False
+    rows = {ROW[s] for z in first for s in seats_of(z)}  # type: ignore[arg-type, index]
+    after = [r for r in after if r.kind not in rows]  # "the passenger seat, the front one": the row it is in
+    both = targets.resolve(before + after, speaker, recent=[], person=None, several=False, per_seat=False)
+    return first == both
 
 
 def _fragment_into(previous: Plan, frag: Plan) -> Plan:

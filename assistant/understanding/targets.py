@@ -15,7 +15,7 @@ from assistant.domain import BEHIND, BESIDE, GROUPS, LEFT, RIGHT, ROW, SEATS, zo
 from assistant.understanding.lexicon import Chunk, Lexicon
 
 KINDS = ("driver", "passenger", "rear-left", "rear-right", "front", "rear", "all", "own", "beside", "behind",
-         "other", "left", "right", "person", "there", "myleft", "myright", "infront", "behindit")
+         "other", "left", "right", "person", "there", "myleft", "myright", "infront", "behindit", "ownrow")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
     weak = lex.group("weak_own")
     if any(r.kind != "own" for r in out):  # "for me, open the rear right window": the window is named
         out = [r for r in out if not (r.kind == "own" and r.text in weak)]
+        # "the window on the other side back here": "back here" is the speaker's row, not their seat
+        out = [ZoneRef("ownrow", r.text) if r.kind == "own" and r.text in lex.group("own_row") else r for r in out]
     return out
 
 
@@ -116,12 +118,15 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
     seats: list[str] = []
     rows: list[str] = []
     sides: list[str] = []
+    placed: set[str] = set()  # rows that only say where a seat named with them is
     for r in found:
         k = r.kind
         if k in SEATS:
             seats.append(k)
         elif k in ("front", "rear"):
             rows.append(k)
+        elif k == "ownrow":
+            rows.append(ROW[speaker])  # type: ignore[index]
         elif k == "all":
             return ["all"]
         elif k == "own" and "side" in r.text.split() and any(o.kind in ("front", "rear") for o in found):
@@ -153,7 +158,15 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             seats.append(BEHIND[base])  # type: ignore[index]
         elif k == "other":
             base = recent[-1] if recent else speaker
-            seats.append(BESIDE[base])  # type: ignore[index]
+            named_rows = [o.kind if o.kind != "ownrow" else ROW[speaker] for o in found  # type: ignore[index]
+                          if o.kind in ("front", "rear", "ownrow")]
+            if named_rows and base in SEATS:
+                # "the window on the other side back here": the side opposite, in the row named with it
+                opposite = RIGHT if base in ("driver", "rear-left") else LEFT
+                seats.append(opposite[named_rows[-1]])
+                placed.add(named_rows[-1])
+            else:
+                seats.append(BESIDE[base])  # type: ignore[index]
         elif k in ("left", "right"):
             sides.append(k)
         elif k == "person":
@@ -180,6 +193,8 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             for row in rows_of_side:
                 seats.append((LEFT if side == "left" else RIGHT)[row])
     for row in rows:
+        if row in placed:
+            continue
         members = GROUPS[row]
         if per_seat and not several and speaker == "driver" and not seats:
             names = " or ".join(_label(m) for m in members)

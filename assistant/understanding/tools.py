@@ -29,7 +29,7 @@ Topic = Literal[
     "seat_heating", "massage", "seat_position", "window", "sunroof", "destination",
     "outside_temperature", "speed", "child_lock",
 ]
-ReplyReason = Literal["out_of_domain", "unsupported_function", "not_allowed", "unclear", "greeting"]
+ReplyReason = Literal["out_of_domain", "unsupported_function", "not_allowed", "unclear", "greeting", "capability", "settled"]
 
 _CAT = default_catalog()
 
