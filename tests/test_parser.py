@@ -504,3 +504,66 @@ def test_a_complaint_beside_a_request_adds_no_amount_and_an_exception_is_that_on
     ctx.remember([Executed("set_window", "all", {"window": "all", "percent_open": 50}, 0, {})], "driver")
     assert P.parse("except the back right, close that one", "driver", ctx).calls == [
         ("set_window", {"percent_open": 0, "window": "rear-right"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("drop the temperature by, like, one and a half degrees", [("set_temperature", {"delta": -1.5})]),
+    ("massage on please, something gentle", [("set_massage", {"level": 1})]),
+    ("open the window, just a little", [("set_window", {"delta": 25})]),
+])
+def test_a_value_or_a_degree_after_a_hesitation_belongs_to_the_request(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I told the mechanic, I said, set it to eighteen and forget about it",
+    "I told my wife, open the window",
+    "I told my wife to open the window",
+])
+def test_what_the_speaker_told_somebody_else_is_not_a_request(text: str) -> None:
+    assert P.parse(text, "driver").calls == []
+
+
+def test_a_correction_of_the_target_takes_the_last_action_back_there() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_seat_heating", "driver", {"seat": "driver", "level": 3}, 0,
+                           {"Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling": 0})], "driver")
+    assert P.parse("no, the passenger", "driver", ctx).calls == [
+        ("undo", {}), ("set_seat_heating", {"level": 3, "seat": "passenger"})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_temperature", "driver", {"zone": "driver", "celsius": 19.0}, 0,
+                           {"Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature": 22.0})], "driver")
+    assert P.parse("no, 21", "driver", ctx).calls == [("set_temperature", {"celsius": 21.0, "zone": "driver"})]  # no undo
+
+
+def test_what_a_correction_set_back_is_not_what_it_means_next() -> None:
+    ctx = DialogueContext()
+    path = "Vehicle.Cabin.Door.Row2.DriverSide.Window.Position"
+    ctx.remember([Executed("set_window", "rear-left", {"window": "rear-left", "percent_open": 100}, 0, {path: 0})], "driver")
+    ctx.remember([Executed("set_window", "rear-left", {"window": "rear-left", "percent_open": 0}, 0, {path: 100}),
+                  Executed("set_window", "rear-right", {"window": "rear-right", "percent_open": 100}, 0,
+                           {"Vehicle.Cabin.Door.Row2.PassengerSide.Window.Position": 0})], "driver")
+    assert [ex.zone for ex in ctx.last] == ["rear-right"]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("open my window, um, halfway-ish", "driver", [("set_window", {"percent_open": 50})]),
+    ("massage, the strongest one", "passenger", [("set_massage", {"level": 3})]),
+    ("could you cool my seat down, like, ventilation level one", "rear-right", [("set_seat_ventilation", {"level": 1})]),
+    ("turn on the AC, fan level 2", "driver", [("set_climate_feature", {"feature": "air_conditioning", "on": True}),
+                                               ("set_fan_speed", {"level": 2})]),
+    ("my window, could you lower it a bit", "rear-left", [("set_window", {"delta": 25})]),
+    ("move my seat back 50 mm", "driver", [("move_seat", {"delta_mm": 50})]),
+])
+def test_how_much_said_apart_from_the_request_and_a_verb_with_its_pronoun(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_a_murmur_is_not_millimetres_and_a_complaint_beside_a_value_is_its_reason() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_temperature", "passenger", {"zone": "passenger", "celsius": 24.0}, 0, {})], "passenger")
+    ctx.remember([Executed("set_temperature", None, {"zone": "driver", "celsius": 20.0}, 0, {})], "driver")
+    assert P.parse("mm, now a little cooler on my side", "passenger", ctx).calls == [("set_temperature", {"delta": -1.0})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_fan_speed", "all", {"zone": "all", "percent": 50}, 0, {})], "driver")
+    assert P.parse("ok that's too much, back to level two for me", "driver", ctx).calls == [("set_fan_speed", {"level": 2})]

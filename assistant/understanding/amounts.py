@@ -65,9 +65,9 @@ def read(lex: Lexicon, chunks: list[Chunk]) -> Amount:
     counts = lex.counts
     for i, c in enumerate(chunks):
         if c.is_number and c.value == 1 and i > 0 and (chunks[i - 1].text in lex.group("pronoun_one") or (
-                chunks[i - 1].has("zone.", "dir.back", "dir.forward") and not (
+                chunks[i - 1].has("zone.", "dir.back", "dir.forward", "amt.max", "amt.min") and not (
                     i + 1 < len(chunks) and chunks[i + 1].has("amt.")))):
-            continue  # "the one on the right", "that one": a pronoun, not a number
+            continue  # "the one on the right", "that one", "the strongest one": a pronoun, not a number
         if c.is_number or c.text in counts:
             value = c.value if c.value is not None else counts[c.text]
             unit, relative = _unit_and_relation(lex, chunks, i)

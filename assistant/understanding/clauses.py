@@ -112,6 +112,8 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             close()
             pending_correction = True
             continue
+        if c.text == "," and _value_hangs(lex, current):
+            continue  # "drop it by, like, one and a half degrees": the value comes after the hesitation
         if c.text == "," and (_lone_verb(lex, current) or (current and all(x.senses <= {"filler", "polite"} and x.senses for x in current))):
             continue  # "Cool, my seat on level 2", "is the, um, sunroof open": the recogniser's commas
         if c.has("frame.separators") and _is_separator(lex, c, current, chunks, i):
@@ -160,6 +162,12 @@ def _alone_in_sentence(chunks: list[Chunk], i: int) -> bool:
     before = chunks[i - 1].text if i > 0 else "."
     after = chunks[i + 1].text if i + 1 < len(chunks) else "."
     return before in SENTENCE_ENDS and after in SENTENCE_ENDS
+
+
+def _value_hangs(lex: Lexicon, current: list[Chunk]) -> bool:
+    """Whether the clause so far ends, hesitations aside, on a word a value must follow ("by", "to")."""
+    said = [c for c in current if not (c.is_filler and c.text not in lex.group("value_leads"))]
+    return bool(said) and said[-1].text.split()[-1] in lex.group("value_leads") and any(c.has("act.") for c in said)
 
 
 def _lone_verb(lex: Lexicon, current: list[Chunk]) -> bool:
@@ -283,6 +291,14 @@ def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool
         if who is None and verb_at > 0 and any(c.is_unknown or c.has("person.noun") for c in before) \
                 and not set(w[:verb_at]) & lex.group("not_reporters"):
             who = 0  # "my driving instructor used to say ...": somebody else's words
+        told_rest = False
+        if who is None and w[:1] == ["i"] and verb_at == 1 and w[1] in lex.group("told"):
+            # "I told the mechanic, I said, set it to 18": what the speaker said to somebody else, not to the car
+            listener = _find_any(w[2:], reporters) == 0 or any(c.has("person.noun") for c in cl.chunks)
+            earlier = any(o.reported for o in clauses[:k] if o.sentence == cl.sentence)
+            if (listener and w[2:3] != ["you"]) or earlier:
+                who = 0
+                told_rest = not any(c.has("act.", "obj.") for c in cl.chunks)  # "I told him," and then what
         quote_follows = k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and _quoted_after(cl, clauses[k + 1])
         if who is None and not quote_follows and not (w[:1] == ["i"] and _find_any(w, story) is not None):
             continue
@@ -291,7 +307,8 @@ def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool
         ends_with_verb = verb_at + len(next(p for p in verbs if tuple(w[verb_at:verb_at + len(p)]) == p)) >= len(w)
         for j, other in enumerate(clauses):
             said = j == k + 1 and ends_with_verb  # "my instructor used to say: move your seat forward"
-            if other.sentence == cl.sentence and (j == k or said or sentence_is_story or (j > k and _quoted_after(cl, other))):
+            if other.sentence == cl.sentence and (j == k or said or sentence_is_story or (j > k and (
+                    told_rest or _quoted_after(cl, other)))):
                 other.reported = True
         # "she asked me to open the window, so I did": the clause after the report is the story's too
         if k + 1 < len(clauses) and clauses[k + 1].sentence == cl.sentence and clauses[k + 1].content and \

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.registry import REGISTRY
 from vehicle.signals import VssValue
 
 
@@ -81,7 +82,9 @@ class DialogueContext:
             self.tried, self.tried_done = tried, bool(executed)
             self.speaker = speaker
         if executed:
-            self.last = executed
+            # "no, sorry, the other one": what the correction set back is not what "it" means next
+            kept = [ex for ex in executed if not any(_sets_back(ex, p) for p in self.last)]
+            self.last = kept or executed
             self.speaker = speaker
             self.history = [executed, *self.history][:5]
             for ex in executed:
@@ -103,3 +106,14 @@ class DialogueContext:
             if ex.name == tool and isinstance(zone, str) and zone not in out:
                 out.append(zone)
         return out
+
+
+def _sets_back(ex: Executed, earlier: Executed) -> bool:
+    """Whether ``ex`` put back what ``earlier`` changed: the same function and target, to its value before."""
+    spec = REGISTRY.get(earlier.name)
+    if ex.name != earlier.name or spec is None or spec.restore is None or len(earlier.before) != 1:
+        return False
+    if set(ex.before) != set(earlier.before):
+        return False
+    back = spec.restore(next(iter(earlier.before.values())))
+    return all(ex.absolute.get(k) == v for k, v in back.items())

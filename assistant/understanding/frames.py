@@ -128,6 +128,8 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
                    or (c.has("zone.") and not c.has("zone.left", "zone.right")) for c in chunks):
             return Reading(clause, EMPTY)  # "Right," "okay then"
         content = [c for c in chunks if not c.is_filler and not c.has("polite")]  # "and mine too please"
+    if all(c.text in lex.group("murmurs") for c in content):
+        return Reading(clause, EMPTY)  # "mm, now a little cooler": a murmur, not millimetres
     if all(c.has("greeting") for c in content):
         return Reading(clause, REPLY, args={"reason": "greeting"})
     words = [w for c in chunks for w in c.text.split()]

@@ -225,6 +225,9 @@ def load(language: str = "en") -> Lexicon:
     for key, found in senses.items():
         if len(key) > 1 and any(w in pronouns for w in key[1:]) and any(s.startswith("act.") for s in found):
             found.add("frame.it")
+            verb = senses.get(key[:1], set())
+            if len(key) == 2 and key[1] in pronouns:  # "lower it" means what "lower" means, of what was named
+                found |= {x for x in verb if x.startswith(("act.", "dir."))}
     # "the driver" when "driver" means the same: the article is filler, the longer phrase only glues
     for key in [k for k in senses if len(k) > 1 and k[0] == "the"]:
         rest = senses.get(key[1:])

@@ -20,7 +20,7 @@ from typing import Any
 
 from assistant.domain import BESIDE, ROW, SEATS, seats_of, zone_of
 from assistant.registry import BARE_VALUE_TOOL, REGISTRY, REMARK_TOOL, T_MAX, T_MIN, ToolSpec
-from assistant.understanding import frames, targets
+from assistant.understanding import amounts, frames, targets
 from assistant.understanding.amounts import Amount
 from assistant.understanding.clauses import Clause
 from assistant.understanding.context import DialogueContext, Executed, Pending
@@ -58,6 +58,8 @@ class Plan:
     particles: frozenset[str] = frozenset()
     undo: bool = False
     """ "undo that", "put it back": the last turn taken back."""
+    corrects: bool = False
+    """It opens its turn with a correction ("no, the other one"): it replaces the last turn's action."""
     object_chunks: list[Any] = field(default_factory=list)
     """The chunks naming its object ("the seat"), for a correction that says only "heat it"."""
     unclear: str = ""
@@ -298,6 +300,15 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             else:
                 extra.append(("reply_only", dict(r.args)))
             continue
+        if r.kind == frames.INERT and previous is not None and previous in plans and previous.source == "explicit" \
+                and previous.tool is not None and previous.amount.empty and cl.sentence == previous.sentence \
+                and _degree_only(lex, r):
+            degree = frames.Reading(cl, frames.FRAGMENT, chunks=r.chunks)
+            degree.amount = amounts.read(lex, r.chunks)
+            merged = previous.override(Plan.of(lex, degree))  # "massage on please, something gentle": how much
+            plans[plans.index(previous)] = merged
+            previous = merged
+            continue
         if r.kind == frames.INERT:
             narrowed = _narrow(lex, previous, r, speaker)
             if narrowed:
@@ -398,6 +409,16 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and cl.joined_by not in lex.group("list_joiners"):  # "close the sunroof and open my window instead": both
             cl.correction = True  # "heat the passenger seat - oh wait, she's asleep - heat mine instead"
         if r.kind == frames.INTENT and previous is not None and previous in plans and previous.tool is not None \
+                and plan.tool != previous.tool and not cl.correction and cl.joined_by == "," \
+                and cl.sentence == previous.sentence and not r.zones and not r.amount.empty and previous.amount.empty \
+                and previous.source == "explicit" and not r.has("act."):
+            again = frames.read_as(lex, cl, previous.tool)
+            if again is not None:  # "cool my seat down, like, ventilation level one": how much, of the same thing
+                merged = previous.override(Plan.of(lex, again))
+                plans[plans.index(previous)] = merged
+                previous = merged
+                continue
+        if r.kind == frames.INTENT and previous is not None and previous in plans and previous.tool is not None \
                 and plan.tool != previous.tool and cl.correction and cl.sentence == previous.sentence and not r.zones:
             again = frames.read_as(lex, cl, previous.tool)
             if again is not None:  # the same thing, said more precisely or corrected
@@ -427,7 +448,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue  # "What's the temperature set, too?": the recogniser's comma, not a request
         if r.kind == frames.FRAGMENT and r.args.get("complaint") and any(
                 o is not r and o.kind in (frames.INTENT, frames.FRAGMENT) and not o.args.get("complaint")
-                and not o.clause.reported and o.has("act.") for o in readings):
+                and not o.clause.reported and (o.has("act.") or not o.amount.empty) for o in readings):
             continue  # "that's way too windy, close it": what is wrong is the reason for the request beside it
         if r.kind == frames.FRAGMENT:
             if previous is not None and previous.tool == "navigate" and plan.objects == {"obj.route"} and not (
@@ -458,7 +479,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                     (plan.zones and not plan.acts and plan.amount.empty and nxt.kind in (frames.INTENT, frames.FRAGMENT))
                     or (nxt.kind == frames.FRAGMENT and plan.objects != Plan.of(lex, nxt).objects)):
                 # "the two back seats, heat them up on high": the topic and the request are one clause
-                joined = Clause(r.clause.chunks + nxt.clause.chunks, nxt.clause.sentence)
+                joined = Clause(r.clause.chunks + nxt.clause.chunks, nxt.clause.sentence, correction=r.clause.correction)
                 readings[i] = frames.read(lex, joined, speaker)
                 continue
             if mentioned and plan.acts and not plan.objects:
@@ -473,6 +494,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             # nineteen"); what is still missing at the end comes from the last turn ("okay, then four")
             plan.tool = None
             plan.undo = r.has("frame.undo")
+            plan.corrects = cl.correction and not plans
             plans.append(plan)
             previous = plan
             continue
@@ -582,6 +604,15 @@ def _takes(previous: Plan, frag: Plan) -> bool:
         return True
     s = REGISTRY[previous.tool].senses
     return all(any(s.accepts(x) for x in group) for group in frag.acts + frag.dirs)
+
+
+def _degree_only(lex: Lexicon, r: Reading) -> bool:
+    """A clause that says only how much ("something gentle", "halfway-ish"), with no thing or target."""
+    degrees = ("amt.little", "amt.much", "amt.half", "amt.quarter", "amt.third", "amt.three_quarters",
+               "amt.two_thirds", "amt.low", "amt.medium", "amt.high", "amt.max", "amt.min")
+    said = [c for c in r.clause.chunks if not (c.is_filler and not c.has("amt.")) and not c.has("polite", "frame.separators")]
+    return bool(said) and any(c.has(*degrees) for c in said) and all(
+        c.has(*degrees) or c.text in lex.group("vague") for c in said)
 
 
 def _restates(before: list[targets.ZoneRef], after: list[targets.ZoneRef], speaker: str) -> bool:
@@ -738,6 +769,10 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
             plan = Plan(ex.name, feature=ex.absolute.get("feature"), zones=list(frag.zones) or own,
                         args={"copy": values}, several=frag.several)
         out.append(plan)
+    if out and frag.corrects and frag.zones and not says_value and ctx.tried_done and ctx.last \
+            and not any("frame.same" in g for g in frag.acts):
+        # "no, sorry, the other one": the last action was on the wrong target - take it back there
+        out.insert(0, Plan("undo", args={"undo": True}))
     return out or None
 
 
