@@ -567,3 +567,33 @@ def test_a_murmur_is_not_millimetres_and_a_complaint_beside_a_value_is_its_reaso
     ctx = DialogueContext()
     ctx.remember([Executed("set_fan_speed", "all", {"zone": "all", "percent": 50}, 0, {})], "driver")
     assert P.parse("ok that's too much, back to level two for me", "driver", ctx).calls == [("set_fan_speed", {"level": 2})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("um open the, the sunroof, yeah, just tilt it", "driver", [("set_sunroof", {"position": -100})]),
+    ("set the, um, the fan to 3", "driver", [("set_fan_speed", {"level": 3})]),
+    ("the air, point it at my feet, my toes are freezing", "driver", [("set_air_distribution", {"direction": "down"})]),
+    ("set the sat nav for Augsburg would you", "driver", [("navigate", {"place": "augsburg"})]),
+    ("heat the steering wheel and my seat", "driver", [
+        ("set_seat_heating", {"level": 3}), ("reply_only", {"reason": "unsupported_function", "subject": "the steering wheel"})]),
+    ("and the fan a bit higher", "rear-left", [("set_fan_speed", {"delta": 10})]),
+])
+def test_restarts_topics_and_softened_comparatives(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_follow_ups_take_the_last_verb_to_a_new_thing_and_never_the_last_thing_to_a_new_one() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_window", None, {"window": "passenger", "percent_open": 100}, 0, {})], "passenger")
+    ctx.verb = "open"
+    assert P.parse("and the sunroof", "passenger", ctx).calls == [("set_sunroof", {"position": 100})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_fan_speed", None, {"zone": "rear-left", "percent": 50}, 0, {})], "rear-left")
+    assert not [c for c in P.parse("move my seat a bit lower", "rear-left", ctx).calls if c[0] == "set_fan_speed"]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_climate_feature", None, {"feature": "front_defroster", "on": True}, 0, {}),
+                  Executed("set_climate_feature", None, {"feature": "rear_defroster", "on": True}, 0, {})], "driver")
+    assert P.parse("okay it's clear now, turn both off", "driver", ctx).calls == [
+        ("set_climate_feature", {"feature": "front_defroster", "on": False}),
+        ("set_climate_feature", {"feature": "rear_defroster", "on": False})]
+    assert P.parse("actually undo that last one", "driver", ctx).calls == [("undo", {})]

@@ -113,7 +113,7 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
             pending_correction = True
             continue
         if c.text == "," and _value_hangs(lex, current):
-            continue  # "drop it by, like, one and a half degrees": the value comes after the hesitation
+            continue  # "drop it by, like, one and a half degrees", "open the, the sunroof": it goes on after the pause
         if c.text == "," and (_lone_verb(lex, current) or (current and all(x.senses <= {"filler", "polite"} and x.senses for x in current))):
             continue  # "Cool, my seat on level 2", "is the, um, sunroof open": the recogniser's commas
         if c.has("frame.separators") and _is_separator(lex, c, current, chunks, i):
@@ -165,9 +165,9 @@ def _alone_in_sentence(chunks: list[Chunk], i: int) -> bool:
 
 
 def _value_hangs(lex: Lexicon, current: list[Chunk]) -> bool:
-    """Whether the clause so far ends, hesitations aside, on a word a value must follow ("by", "to")."""
-    said = [c for c in current if not (c.is_filler and c.text not in lex.group("value_leads"))]
-    return bool(said) and said[-1].text.split()[-1] in lex.group("value_leads") and any(c.has("act.") for c in said)
+    """Whether the clause so far ends, hesitations aside, on a word something must follow ("by", "to", "the")."""
+    said = [c for c in current if not ((c.is_filler or c.has("polite")) and c.text not in lex.group("leads_on"))]
+    return bool(said) and said[-1].text.split()[-1] in lex.group("leads_on") and any(c.has("act.") for c in said)
 
 
 def _lone_verb(lex: Lexicon, current: list[Chunk]) -> bool:

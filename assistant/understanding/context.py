@@ -61,6 +61,8 @@ class DialogueContext:
     """The seat of the person last named ("my daughter behind the passenger")."""
     topic: str | None = None
     """The words that named what the last request acted on ("seat"), for "heat it" in the next one."""
+    verb: str | None = None
+    """The words that said what the last request did ("open"), for "and the sunroof" in the next one."""
     recent: dict[str, list[str]] = field(default_factory=dict)
     """Tool -> the seats it acted on over the last requests, oldest first."""
     history: list[list[Executed]] = field(default_factory=list)

@@ -355,7 +355,10 @@ def _question(lex: Lexicon, clause: Clause, content: list[Chunk], words: list[st
 
 def _statement(lex: Lexicon, words: list[str]) -> bool:
     """A subject and a verb of being first: "I'm sitting too upright", "my knees are squashed"."""
-    head = words[:4]
+    k = 0
+    while k < len(words) - 1 and words[k] in lex.group("interjections"):
+        k += 1  # "okay, it's clear now"
+    head = words[k:k + 4]
     return bool(head) and head[0] in lex.group("subjects") and any(w in lex.group("being") for w in head[1:])
 
 
@@ -383,8 +386,10 @@ _CATALOGUE = ("obj.", "poi.", "place.home", "place.work")
 
 def _outside(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list[Chunk]) -> Reading | None:
     ours = any(c.has(*_CATALOGUE) for c in content)
+    # "heat the steering wheel": the verb's own sense of a thing ("heat": the heating) names nothing here
+    named = any(c.has(*_CATALOGUE) and not c.has("act.") for c in content)
     for c in content:
-        if c.has("unsupported") and not (c.has("unsupported.soft") and ours) and not c.has("obj."):
+        if c.has("unsupported") and not (c.has("unsupported.soft") and named) and not c.has("obj."):
             subject = lex.unsupported.get(c.text)
             return Reading(clause, REPLY, args={"reason": "unsupported_function", **({"subject": subject} if subject else {})})
     if not ours and any(c.has("chitchat") for c in content) and not any(c.has("act.", "feel.") for c in content):

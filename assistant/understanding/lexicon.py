@@ -220,6 +220,10 @@ def load(language: str = "en") -> Lexicon:
             for obj, names in objects.items():
                 if any(key[i:i + len(n)] == n for n in names for i in range(len(key) - len(n) + 1)):
                     found.add(f"obj.{obj}")
+    # "a bit higher", "a little lower": a softened comparative still says which way
+    for key, found in senses.items():
+        if len(key) > 1 and found & {"amt.little", "amt.much"} and key[-1] not in ("more", "less"):
+            found |= {x for x in senses.get(key[-1:], set()) if x.startswith(("act.", "dir."))}
     # "recline it", "turn them down": a verb with its pronoun still refers to what was named before
     pronouns = set(data["grammar"]["object_pronouns"])
     for key, found in senses.items():

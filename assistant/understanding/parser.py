@@ -49,6 +49,8 @@ class ParseResult:
     """The seat of a person the request named, for "her"/"him" later."""
     topic: str | None = None
     """What the request acted on, in its own words, for "it" later."""
+    verb: str | None = None
+    """What the request did, in its own words ("open"), for "and the sunroof" later."""
     named: bool = False
     """Not sure of a clause that names a function of the car (rather than of words it has no use for)."""
     readings: list[str] = field(default_factory=list)
@@ -94,7 +96,7 @@ class RuleParser:
         kinds = [r.kind + ("/reported" if r.clause.reported else "") for r in readings]
         unexplained = sum(len(c.text.split()) for r in readings for c in r.unexplained if not c.is_filler)
         return ParseResult(calls, outcome.sure, outcome.reason, norm, ask=outcome.ask.question if outcome.ask else None,
-                           pending=outcome.pending, say=outcome.say, person=outcome.person, topic=outcome.topic,
+                           pending=outcome.pending, say=outcome.say, person=outcome.person, topic=outcome.topic, verb=outcome.verb,
                            readings=kinds, named=outcome.named, unexplained=unexplained,
                            hanging=self.hanging(plain))
 

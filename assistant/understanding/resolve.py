@@ -212,6 +212,7 @@ class Outcome:
     """A reply that replaces the usual one (reported speech, a negated request)."""
     person: str | None = None
     topic: str | None = None
+    verb: str | None = None
     """The words naming what the request acted on ("seat"), for "heat it" next turn."""
     named: bool = False
     """Unsure about a clause that names a function of the car (not only words the grammar has no use for)."""
@@ -232,6 +233,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     mentioned: list[Any] = []
     retracted = False
     negated_only = False
+    verbs_of_reply: list[Any] = []
     i = 0
     while i < len(readings):
         r = readings[i]
@@ -299,6 +301,8 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 extra.append(("get_vehicle_state", args))
             else:
                 extra.append(("reply_only", dict(r.args)))
+                if r.args.get("reason") == "unsupported_function":
+                    verbs_of_reply = [c for c in cl.chunks if c.has("act.")]  # "heat the steering wheel and my seat"
             continue
         if r.kind == frames.INERT and previous is not None and previous in plans and previous.source == "explicit" \
                 and previous.tool is not None and previous.amount.empty and cl.sentence == previous.sentence \
@@ -477,11 +481,21 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 continue
             if nxt is not None and not nxt.clause.reported and not nxt.clause.correction and (
                     (plan.zones and not plan.acts and plan.amount.empty and nxt.kind in (frames.INTENT, frames.FRAGMENT))
-                    or (nxt.kind == frames.FRAGMENT and plan.objects != Plan.of(lex, nxt).objects)):
+                    or (nxt.kind == frames.FRAGMENT and plan.objects != Plan.of(lex, nxt).objects)
+                    or (plan.objects and not plan.acts and plan.amount.empty and nxt.refers
+                        and nxt.kind in (frames.INTENT, frames.FRAGMENT) and nxt.clause.sentence == cl.sentence)):
+                # "the air, point it at my feet": the thing, then what to do with "it"
                 # "the two back seats, heat them up on high": the topic and the request are one clause
                 joined = Clause(r.clause.chunks + nxt.clause.chunks, nxt.clause.sentence, correction=r.clause.correction)
                 readings[i] = frames.read(lex, joined, speaker)
                 continue
+            if verbs_of_reply and not plan.acts and plan.objects and previous is None:
+                reread = frames.read(lex, Clause(verbs_of_reply + r.clause.chunks, cl.sentence), speaker)
+                if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+                    plan = Plan.of(lex, reread)  # "heat the steering wheel and my seat": the seat is heated
+                    plans.append(plan)
+                    previous = plan
+                    continue
             if mentioned and plan.acts and not plan.objects:
                 # "the twins keep fiddling with the windows, close both back ones"
                 reread = frames.read(lex, Clause(mentioned + r.clause.chunks, cl.sentence), speaker)
@@ -502,6 +516,12 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             plans.append(Plan("undo", args={"tool": plan.tool, "feature": plan.feature}))  # "undo the recirc"
             previous = plans[-1]
             continue
+        if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and not plan.dirs and previous is None \
+                and not plans and ctx.verb and ctx.last and (cl.joined_by in lex.group("list_joiners") or r.same) \
+                and ctx.function != plan.tool:
+            reread = frames.read(lex, Clause(lex.chunk(ctx.verb.split()) + cl.chunks, cl.sentence), speaker)
+            if reread.kind == frames.INTENT and reread.tool == plan.tool and not reread.unexplained and not reread.rivals:
+                r, plan = reread, Plan.of(lex, reread)  # "open my window" - "and the sunroof": open it too
         if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
             follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
             mine = [p for p in follow or [] if p.tool == plan.tool and p.feature == plan.feature]
@@ -578,7 +598,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         return Outcome([], False, reason="nothing recognised", person=person)
     topic = next((" ".join(c.text for c in p.object_chunks) if p.object_chunks else lex.data["tool_nouns"].get(p.tool)
                   for p in reversed(plans) if p.tool in lex.data["tool_nouns"]), None)
-    return Outcome(calls, True, ask=ask, pending=pending, person=person, topic=topic)
+    verb = next((" ".join(c.text for c in p.verbs if c.has("act.") and not c.has("obj.")) for p in reversed(plans)
+                 if p.tool in lex.data["tool_nouns"] and any(c.has("act.") and not c.has("obj.") for c in p.verbs)), None)
+    return Outcome(calls, True, ask=ask, pending=pending, person=person, topic=topic, verb=verb)
 
 
 # -- between clauses and turns -------------------------------------------------------------------
@@ -717,6 +739,10 @@ def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext,
     plan.zones = [targets.ZoneRef(z, z) for z in zones if z in SEATS]
 
 
+# objects a fragment may name of any function it continues ("turn it up" after the seat heating: "heating")
+_LOOSE_OBJECTS = frozenset({"obj.heating", "obj.temperature"})
+
+
 def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | None:
     """A fragment at the start of a turn: the last turn's action again, with what the fragment changes.
 
@@ -748,6 +774,8 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
                 continue
         if spec is None or (frag.zones and spec.key is None):
             continue
+        if any(not spec.senses.accepts(o) for o in frag.objects if o not in _LOOSE_OBJECTS):
+            continue  # "move my seat a bit lower" after the fan: the seat is not the fan
         own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
             and ctx.speaker == speaker else []
         if says_value and ex.before and any("act.on" in g for g in frag.acts) and _switched_off(ex) and (

@@ -176,6 +176,8 @@ class Understanding:
                 context.person = parsed.person
             if parsed.topic is not None and parsed.sure:
                 context.topic = parsed.topic
+            if parsed.sure and parsed.calls and any(n != "reply_only" for n, _ in parsed.calls):
+                context.verb = parsed.verb
             raw = self._expand_undo(parsed.calls, context)
             refused = any(n == "reply_only" and a.get("reason") in ("not_allowed", "unsupported_function")
                           for n, a in raw)
