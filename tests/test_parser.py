@@ -597,3 +597,23 @@ def test_follow_ups_take_the_last_verb_to_a_new_thing_and_never_the_last_thing_t
         ("set_climate_feature", {"feature": "front_defroster", "on": False}),
         ("set_climate_feature", {"feature": "rear_defroster", "on": False})]
     assert P.parse("actually undo that last one", "driver", ctx).calls == [("undo", {})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("put her seat heating on low", "driver", [("set_seat_heating", {"level": 1, "seat": "passenger"})]),
+    ("and the window on his side, halfway", "passenger", [("set_window", {"percent_open": 50, "window": "driver"})]),
+    ("fan... fan on max", "driver", [("set_fan_speed", {"percent": 100})]),
+    ("the window... open my window halfway", "driver", [("set_window", {"percent_open": 50})]),
+])
+def test_her_from_a_front_seat_is_the_one_beside_and_a_thing_named_alone_then_in_full(text: str, seat: str,
+                                                                                     expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+def test_her_from_the_back_or_of_somebody_whose_seat_is_unknown_is_asked() -> None:
+    assert P.parse("put her seat heating on low", "rear-left").ask is not None
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_seat_heating", "rear-right", {"seat": "rear-right", "level": 3}, 0, {})], "driver")
+    ctx.person = "rear-right"
+    result = P.parse("her brother wants his on too, the lowest", "driver", ctx)
+    assert result.ask is not None and not [c for c in result.calls if c[0] != "reply_only"]

@@ -243,7 +243,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue  # a command in somebody else's words; "my wife says she's cold" is a remark about her
         mention = _person_mention(lex, r, speaker)
         if mention is not None:
-            person = None if mention == _UNKNOWN else mention
+            person = mention  # _UNKNOWN: somebody named whose seat is not known ("her brother"): ask, never guess
             pure = not any(c.has("act.", "amt.", "num", "frame.same", "frame.it") for c in r.clause.chunks)
             if r.kind in (frames.INERT, frames.UNCLEAR) or (r.kind == frames.FRAGMENT and pure):
                 continue  # "my daughter is sitting behind the passenger": who sits where, nothing to do
@@ -570,7 +570,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     calls: list[RawCall] = []
     ask: targets.Ask | None = None
     pending: Pending | None = None
+    def bare(p: Plan) -> bool:  # the thing named and nothing else ("fan...")
+        return not (p.acts or not p.amount.empty or p.zones or p.args or p.feature or p.undo) and \
+            not any(c.has("dir.") and not c.has("obj.") for c in p.verbs)
+
     for plan in plans:
+        if bare(plan) and any(o is not plan and o.tool == plan.tool and not bare(o) for o in plans):
+            continue  # "fan... fan on max": the thing named alone, then said in full
         built = _build(plan, speaker, ctx, person)
         if isinstance(built, targets.Ask):
             ask = built
@@ -586,21 +592,21 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if call not in calls:
             calls.append(call)
     if unsure:
-        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=person, named=named)
+        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=_known(person), named=named)
     if ask is not None and not calls:
-        return Outcome([], True, ask=ask, pending=pending, person=person)
+        return Outcome([], True, ask=ask, pending=pending, person=_known(person))
     if not calls:
         if any(r.clause.reported for r in readings):
             return Outcome([], True, say="That sounds like somebody else's words. Tell me if you want me to do it.",
-                           person=person)
+                           person=_known(person))
         if retracted or negated_only:
-            return Outcome([], True, say="Okay, I'll leave it as it is.", person=person)
-        return Outcome([], False, reason="nothing recognised", person=person)
+            return Outcome([], True, say="Okay, I'll leave it as it is.", person=_known(person))
+        return Outcome([], False, reason="nothing recognised", person=_known(person))
     topic = next((" ".join(c.text for c in p.object_chunks) if p.object_chunks else lex.data["tool_nouns"].get(p.tool)
                   for p in reversed(plans) if p.tool in lex.data["tool_nouns"]), None)
     verb = next((" ".join(c.text for c in p.verbs if c.has("act.") and not c.has("obj.")) for p in reversed(plans)
                  if p.tool in lex.data["tool_nouns"] and any(c.has("act.") and not c.has("obj.") for c in p.verbs)), None)
-    return Outcome(calls, True, ask=ask, pending=pending, person=person, topic=topic, verb=verb)
+    return Outcome(calls, True, ask=ask, pending=pending, person=_known(person), topic=topic, verb=verb)
 
 
 # -- between clauses and turns -------------------------------------------------------------------
@@ -807,6 +813,11 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
 _UNKNOWN = "?"
 
 
+def _known(person: str | None) -> str | None:
+    """The seat of the person named, for later turns (None when their seat is not known)."""
+    return None if person == _UNKNOWN else person
+
+
 def _switched_off(ex: Executed) -> bool:
     value = ex.absolute.get("level", ex.absolute.get("on", ex.absolute.get("percent", None)))
     return value in (0, False)
@@ -904,7 +915,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
         args: dict[str, Any] | None = {"delta": 1.0 if feel == "cold" else -1.0}
         plan.tool = REMARK_TOOL
         if plan.args.get("subject") == "person" and not plan.zones:
-            if person is None:
+            if person is None or person == _UNKNOWN:
                 return targets.Ask("Who do you mean: the passenger, or someone in the back?", "zone",
                                    ("passenger", "rear-left", "rear-right"))
             plan.zones = [targets.ZoneRef(person, "")]

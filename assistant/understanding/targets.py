@@ -1,10 +1,10 @@
 """The target grammar: which zone, seat or window a clause names.
 
 Rows, sides, seats and zones; "both", "all", "every"; "my", "mine"; "the other side", "next to
-me", "behind me"; "for him/her" (the person last named in the session); "left"/"right" as a
-side only where it can be one ("the right window", "on the right", "rear right"), never in
-"right now" or "push it right back". A bare "the back window" said by the driver names two
-windows: the resolver asks which.
+me", "behind me"; "for him/her" (the person last named in the session; from a front seat, with
+nobody named yet, the one beside); "left"/"right" as a side only where it can be one ("the right
+window", "on the right", "rear right"), never in "right now" or "push it right back". A bare
+"the back window" said by the driver names two windows: the resolver asks which.
 """
 
 from __future__ import annotations
@@ -103,9 +103,9 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
     """Concrete zones (None: the speaker's own), or a question back.
 
     ``recent``: the seats this tool last acted on in the session (for "the other one", "the
-    left one", "both"); ``person``: the seat of the person last named; ``several``: the clause
-    speaks in the plural; ``per_seat``: a window or seat function, where "the back window"
-    from the driver's seat is two windows and needs asking.
+    left one", "both"); ``person``: the seat of the person last named ("?": somebody named whose
+    seat is not known); ``several``: the clause speaks in the plural; ``per_seat``: a window or
+    seat function, where "the back window" from the driver's seat is two windows and needs asking.
     """
     if not found:
         return ["all"] if several and per_seat else [None]  # "close the windows", "heat the seats"
@@ -172,7 +172,10 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
         elif k == "person":
             if any(o.kind not in ("person", "own", "both") for o in found):
                 continue  # "the rear right window for her", "Leo, behind me, wants his seat heated": the seat is named
-            if person is None:
+            if person is None and speaker in ("driver", "passenger"):
+                seats.append(BESIDE[speaker])  # type: ignore[index]  # nobody named yet: the one beside, in the front
+                continue
+            if person is None or person == "?":  # nobody named from the back, or "her brother": whose seat?
                 return Ask("Who do you mean: the passenger, or someone in the back?", "zone",
                            ("passenger", "rear-left", "rear-right"))
             seats.append(person)
