@@ -617,3 +617,8 @@ def test_her_from_the_back_or_of_somebody_whose_seat_is_unknown_is_asked() -> No
     ctx.person = "rear-right"
     result = P.parse("her brother wants his on too, the lowest", "driver", ctx)
     assert result.ask is not None and not [c for c in result.calls if c[0] != "reply_only"]
+
+
+@pytest.mark.parametrize("text", ["take me to the uh Deutsches Museum", "uh, take me to the, um, the Deutsches Museum please"])
+def test_a_hesitation_is_no_part_of_a_place_name(text: str) -> None:
+    assert calls(text) == [("navigate", {"place": "deutsches museum"})]
