@@ -329,7 +329,7 @@ def mark_capability(lex: Lexicon, clauses: list[Clause]) -> None:
         mine = [cl for cl in clauses if cl.sentence == n]
         words = [w for cl in mine for w in ([cl.joined_by] if cl.joined_by and cl is not mine[0] else []) + cl.words]
         lead = 0
-        while lead < len(words) and words[lead] in ("so", "hey", "um", "uh", "erm", "quick", "question", "and", "but", "oh"):
+        while lead < len(words) and words[lead] in lex.group("question_lead_ins"):
             lead += 1
         head = words[lead:]
         asks = any(tuple(head[:len(p)]) == p for p in capability)

@@ -110,12 +110,26 @@ class DialogueContext:
         return out
 
 
+def restore(ex: Executed) -> tuple[str, dict[str, Any]] | None:
+    """The call that sets back what ``ex`` changed ("undo that")."""
+    if not ex.before:
+        return None
+    value = next(iter(ex.before.values()))
+    spec = REGISTRY.get(ex.name)
+    if spec is None:
+        return None
+    if spec.undo_with is not None:
+        return (spec.undo_with, {}) if value is None else None
+    if spec.restore is None:
+        return None
+    # the arguments that chose what was moved: the zone/seat/window, or which feature
+    which = {k: ex.absolute[k] for k in (spec.key, "feature") if k and k in ex.absolute}
+    return (ex.name, {**which, **spec.restore(value)})
+
+
 def _sets_back(ex: Executed, earlier: Executed) -> bool:
-    """Whether ``ex`` put back what ``earlier`` changed: the same function and target, to its value before."""
-    spec = REGISTRY.get(earlier.name)
-    if ex.name != earlier.name or spec is None or spec.restore is None or len(earlier.before) != 1:
+    """Whether ``ex`` put back what ``earlier`` changed: the call that undoes ``earlier``, on the same leaf."""
+    back = restore(earlier)
+    if back is None or back[0] != ex.name or len(earlier.before) != 1 or set(ex.before) != set(earlier.before):
         return False
-    if set(ex.before) != set(earlier.before):
-        return False
-    back = spec.restore(next(iter(earlier.before.values())))
-    return all(ex.absolute.get(k) == v for k, v in back.items())
+    return all(ex.absolute.get(k) == v for k, v in back[1].items())

@@ -23,7 +23,7 @@ from assistant.registry import BARE_VALUE_TOOL, REGISTRY, REMARK_TOOL, T_MAX, T_
 from assistant.understanding import amounts, frames, targets
 from assistant.understanding.amounts import Amount
 from assistant.understanding.clauses import Clause
-from assistant.understanding.context import DialogueContext, Executed, Pending
+from assistant.understanding.context import DialogueContext, Executed, Pending, restore
 from assistant.understanding.frames import Reading
 from assistant.understanding.lexicon import Lexicon
 
@@ -1226,20 +1226,3 @@ BUILDERS: dict[str, Callable[[Plan, ToolSpec], dict[str, Any] | None]] = {
     "move": _move, "recline": _recline, "opening": _opening, "cancel": _cancel,
 }
 """A registry entry's ``shape`` -> how what was said becomes its arguments."""
-
-
-def restore(ex: Executed) -> RawCall | None:
-    """The call that sets back what ``ex`` changed ("undo that")."""
-    if not ex.before:
-        return None
-    value = next(iter(ex.before.values()))
-    spec = REGISTRY.get(ex.name)
-    if spec is None:
-        return None
-    if spec.undo_with is not None:
-        return (spec.undo_with, {}) if value is None else None
-    if spec.restore is None:
-        return None
-    # the arguments that chose what was moved: the zone/seat/window, or which feature
-    which = {k: ex.absolute[k] for k in (spec.key, "feature") if k and k in ex.absolute}
-    return (ex.name, {**which, **spec.restore(value)})

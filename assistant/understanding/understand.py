@@ -19,11 +19,10 @@ from pydantic import ValidationError
 from assistant.errors import ModelError
 from assistant.replies import confirm_question, doubt_question
 from assistant.stages import Account
-from assistant.understanding.context import DialogueContext, Pending
+from assistant.understanding.context import DialogueContext, Pending, restore
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelClient
 from assistant.understanding.parser import RawCall, RuleParser
-from assistant.understanding.resolve import restore
 from assistant.registry import range_message
 from assistant.understanding.tools import ACTING_TOOLS, TOOLS, ToolCall, make_call
 
