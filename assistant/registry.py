@@ -230,7 +230,7 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
         restore=lambda v: {"position": int(v)}, what="sunroof",  # type: ignore[arg-type]
         senses=senses([["obj.sunroof"]],
                       ["obj.sunroof", "act.open", "act.close", "act.tilt", "act.set", "act.increase", "act.decrease",
-                       "act.move", *AMOUNTS, "amt.percent", "zone.", "dir.up", "dir.down", "obj.window"],
+                       "act.move", *AMOUNTS, "amt.percent", "zone.", "dir.up", "dir.down", "dir.back", "dir.forward", "obj.window"],
                       strong=["obj.sunroof"])),
     ToolSpec("navigate", what="route", undo_with="cancel_navigation"),
     ToolSpec("cancel_navigation", shape="cancel", propose="cancel the route", what="route",

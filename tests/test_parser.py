@@ -23,6 +23,7 @@ P = RuleParser()
         ("uh, level three", "uh , level 3"),
         ("Open the window 1,000%,", "open the window 1000 percent"),  # not "1" and "000"
         ("set it to 20,5", "set it to 20 , 5"),
+        ("open it a hundred percent", "open it 100 percent"),
     ],
 )
 def test_normalization_spells_numbers_as_digits(spoken: str, normal: str) -> None:
@@ -622,3 +623,62 @@ def test_her_from_the_back_or_of_somebody_whose_seat_is_unknown_is_asked() -> No
 @pytest.mark.parametrize("text", ["take me to the uh Deutsches Museum", "uh, take me to the, um, the Deutsches Museum please"])
 def test_a_hesitation_is_no_part_of_a_place_name(text: str) -> None:
     assert calls(text) == [("navigate", {"place": "deutsches museum"})]
+
+
+@pytest.mark.parametrize("text", [
+    "if we put it on twenty, would that be too warm?",
+    "what if I open the sunroof, will it get loud in here",
+    "if I turn the fan to max, do you think it'll clear faster",
+])
+def test_a_hypothetical_with_a_question_about_what_it_would_do_changes_nothing(text: str) -> None:
+    assert calls(text) == [("reply_only", {"reason": "capability"})]
+
+
+def test_a_polite_if_is_still_a_request() -> None:
+    assert calls("if you could set it to twenty that would be great") == [("set_temperature", {"celsius": 20.0})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("recirculation on, we're right behind a diesel bus", [("set_climate_feature", {"feature": "recirculation", "on": True})]),
+    ("some coffee place", [("navigate", {"category": "cafe"})]),
+    ("diesel near here", [("navigate", {"category": "fuel_station"})]),
+])
+def test_a_category_word_before_another_noun_names_that_noun(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_the_back_on_a_value_is_the_rear_zone_not_back_on() -> None:
+    assert calls("the passenger on twenty and the back on nineteen") == [
+        ("set_temperature", {"celsius": 20.0, "zone": "passenger"}), ("set_temperature", {"celsius": 19.0, "zone": "rear"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("slide my seat back thirty millimetres, uh, no, sixty", [("move_seat", {"delta_mm": 60})]),
+    ("move my seat back 20 mm, ehm, actually a hundred", [("move_seat", {"delta_mm": 100})]),
+])
+def test_a_corrected_number_keeps_the_unit_it_corrects(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_tilting_the_sunroof_open_tilts_it() -> None:
+    assert calls("could you tilt the roof open please") == [("set_sunroof", {"position": -100})]
+
+
+def test_the_air_to_the_middle_is_its_direction_not_the_fan_at_half() -> None:
+    assert calls("send the air to the middle") == [("set_air_distribution", {"direction": "middle"})]
+
+
+def test_a_follow_up_names_every_opening_or_an_explicit_direction() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_window", "rear", {"percent_open": 0, "window": "rear"}, 0, {})], "driver")
+    assert P.parse("and my one wide open", "driver", ctx).calls == [("set_window", {"percent_open": 100})]
+    assert calls("alright, shut everything") == [("set_window", {"percent_open": 0, "window": "all"}),
+                                                 ("set_sunroof", {"position": 0})]
+
+
+def test_a_sliding_roof_opens_backwards_and_it_is_the_roof_after_the_roof() -> None:
+    assert calls("slide the roof back halfway") == [("set_sunroof", {"position": 50})]
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_sunroof", None, {"position": 100}, 0, {})], "driver")
+    ctx.topic = "sunroof"
+    assert P.parse("now slide it forward", "driver", ctx).calls == [("set_sunroof", {"position": 0})]

@@ -319,12 +319,15 @@ def mark_reported(lex: Lexicon, words: list[str], clauses: list[Clause]) -> bool
 
 def mark_capability(lex: Lexicon, clauses: list[Clause]) -> None:
     """Mark the sentences that ask what the car allows ("would the car let me open the sunroof?",
-    "can I open the sunroof while driving?"): a question about a rule, not a request. The first clause of
+    "can I open the sunroof while driving?") or what a change would do ("if I set it to 18, would that be
+    too cold?"): a question, not a request. The first clause of
     such a sentence gets the note "capability", the others "quiet"."""
     capability = [tuple(p.split()) for p in lex.words("frame", "capability")]
     permission = [tuple(p.split()) for p in lex.words("frame", "permission")]
     conditions = set(lex.words("frame", "conditions"))
     motion = [tuple(p.split()) for p in lex.words("frame", "motion")]
+    hypothetical = [tuple(p.split()) for p in lex.words("frame", "hypothetical")]
+    outcome = [tuple(p.split()) for p in lex.words("frame", "outcome")]
     for n in sorted({cl.sentence for cl in clauses}):
         mine = [cl for cl in clauses if cl.sentence == n]
         words = [w for cl in mine for w in ([cl.joined_by] if cl.joined_by and cl is not mine[0] else []) + cl.words]
@@ -337,6 +340,9 @@ def mark_capability(lex: Lexicon, clauses: list[Clause]) -> None:
             # a condition of driving after the request: "while driving", "when we're moving", "on the motorway"
             asks = any(w in conditions and _find_any(words[k + 1:k + 5], motion) is not None
                        for k, w in enumerate(words) if k > lead)
+        if not asks and any(tuple(head[:len(p)]) == p for p in hypothetical):
+            # "if I set it to 18, would that be too cold?": what would happen, not a request
+            asks = _find_any(head[2:], outcome) is not None
         if asks:
             for j, cl in enumerate(mine):
                 cl.notes.append("capability" if j == 0 else "quiet")

@@ -415,6 +415,9 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
         if category == "parking" and any(c.has("act.move", "dir.") for c in content):
             return None
         at = next(k for k, c in enumerate(chunks) if c.has("poi."))
+        if verb is None and at + 1 < len(chunks) and chunks[at + 1].is_unknown and \
+                chunks[at + 1].text.split()[0] not in lex.group("place_heads"):
+            return None  # "stuck behind some diesel truck": the category word names another thing
         if strong is None and not nearest and at > 0 and chunks[at - 1].is_unknown:
             place = place_text(lex, chunks)  # "actually no, Olympic Park": a name with a category word in it
             if place:

@@ -25,7 +25,8 @@ _NOT_SENSES = {("zone", "side_nouns"), ("zone", "not_side"), ("frame", "reporter
                ("frame", "story_time"), ("frame", "question"), ("frame", "request_questions"),
                ("frame", "state_words"), ("frame", "state_values"), ("feel", "subjects"), ("place", "lead"),
                ("place", "trail"), ("place", "nearest"), ("frame", "capability"), ("frame", "permission"),
-               ("frame", "conditions"), ("frame", "motion")}
+               ("frame", "conditions"), ("frame", "motion"), ("frame", "hypothetical"),
+               ("frame", "outcome")}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
@@ -103,23 +104,28 @@ class Lexicon:
         "the passenger seat" is "the" + "passenger seat", whichever phrase starts first.
         """
         n = len(words)
-        best: list[tuple[int, int, int] | None] = [None] * (n + 1)  # (chunks, unknown, previous cut)
-        best[0] = (0, 0, -1)
+        # (chunks, unknown, verbs after a determiner, previous cut)
+        best: list[tuple[int, int, int, int] | None] = [None] * (n + 1)
+        best[0] = (0, 0, 0, -1)
+        determiners = self.group("before_things")
         for i in range(n):
             here = best[i]
             if here is None:
                 continue
+            after_determiner = here[3] == i - 1 and words[i - 1] in determiners
             options = [(1, 1 if not NUMBER.fullmatch(words[i]) and (words[i],) not in self.phrases else 0)]
             options += [(k, 0) for k in range(2, min(self.longest, n - i) + 1) if tuple(words[i:i + k]) in self.phrases]
             for k, unknown in options:
-                cand = (here[0] + 1, here[1] + unknown, i)
+                # "the back on 23": "the back" + "on", not "the" + "back on" (a determiner is not before a verb)
+                odd = after_determiner and k > 1 and self._verb_only(tuple(words[i:i + k]))
+                cand = (here[0] + 1, here[1] + unknown, here[2] + odd, i)
                 old = best[i + k]
-                if old is None or cand[:2] < old[:2]:  # fewest chunks, then fewest unknown words
+                if old is None or cand[:3] < old[:3]:  # fewest chunks, then fewest unknown words, then fewest odd
                     best[i + k] = cand
         cuts = []
         end = n
         while end > 0:
-            start = best[end][2]  # type: ignore[index]
+            start = best[end][3]  # type: ignore[index]
             cuts.append((start, end))
             end = start
         out = []
@@ -130,6 +136,10 @@ class Lexicon:
             else:
                 out.append(Chunk(start, end, " ".join(key), frozenset(self.phrases.get(key, ()))))
         return self._halves(words, out)
+
+    def _verb_only(self, phrase: tuple[str, ...]) -> bool:
+        senses = self.phrases.get(phrase, ())
+        return bool(senses) and all(x.startswith(("act.", "filler", "amt.to")) for x in senses)
 
     def _halves(self, words: list[str], chunks: list[Chunk]) -> list[Chunk]:
         """ "a degree and a half": one count, not a count, "and" and a fraction (the normaliser has made

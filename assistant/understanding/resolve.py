@@ -56,6 +56,8 @@ class Plan:
     more: frozenset[str] = frozenset()
     upright_step: frozenset[str] = frozenset()
     particles: frozenset[str] = frozenset()
+    tilt_open: frozenset[str] = frozenset()
+    """Verbs that only tilt, also with "open" after them ("tilt the sunroof open")."""
     undo: bool = False
     """ "undo that", "put it back": the last turn taken back."""
     corrects: bool = False
@@ -92,7 +94,7 @@ class Plan:
         return cls(r.tool, r.feature, acts, words, dirs, list(r.zones), r.amount, dict(r.args),
                    several=targets.plural(lex, r.chunks), refers=r.refers, objects=objects, excluded=list(r.excluded),
                    comparative=lex.group("comparative"), more=lex.group("more"), upright_step=lex.group("upright_step"),
-                   particles=lex.group("particles"),
+                   particles=lex.group("particles"), tilt_open=lex.group("tilt_open"),
                    object_chunks=[c for c in r.chunks if c.has("obj.") and not c.has("act.")], unclear=unclear,
                    verbs=[c for c in r.chunks if c.has("act.")] or _lead_object(r.chunks))
 
@@ -119,6 +121,12 @@ class Plan:
         if not other.amount.empty:
             out.amount = copy.deepcopy(other.amount)
             out.args.pop("copy", None)
+            said = self.amount.numbers[-1] if self.amount.numbers else None
+            if said is not None and said.unit is not None and out.amount.numbers and all(
+                    n.unit is None for n in out.amount.numbers):
+                # "back fifty millimetres, no, a hundred": the corrected number keeps its unit and its sense
+                out.amount.numbers = [dataclasses.replace(n, unit=said.unit, relative=n.relative or said.relative)
+                                      for n in out.amount.numbers]
         if other.dirs:
             out.dirs = list(other.dirs)
         for key in ("place", "category"):
@@ -680,7 +688,8 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
           ctx: DialogueContext, mentioned: list[Any] | None = None) -> Plan:
     """A clause that names no object of its own ("heat it", "the heating please you stop", "five more
     degrees") is about the object last named: in this request, or in the last turn."""
-    if _names_object(r) or any(c.has("act.set") for c in r.chunks) or not (plan.refers or plan.objects):
+    moves_it = plan.refers and any(c.has("act.move") for c in r.chunks)  # "slide it forward": "it" says what
+    if _names_object(r) or (any(c.has("act.set") for c in r.chunks) and not moves_it) or not (plan.refers or plan.objects):
         return plan  # "make it warmer" is the cabin; "slide me back" says what it moves
     topics = []
     if previous is not None and previous.object_chunks:
@@ -795,7 +804,7 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
             plan = Plan(ex.name, feature=ex.absolute.get("feature"), acts=list(frag.acts), words=list(frag.words),
                         dirs=list(frag.dirs), zones=list(frag.zones) or own, amount=copy.deepcopy(frag.amount),
                         args={"direction": ex.direction}, several=frag.several, comparative=frag.comparative,
-                        more=frag.more, upright_step=frag.upright_step)
+                        more=frag.more, upright_step=frag.upright_step, tilt_open=frag.tilt_open)
         else:
             values = {k: v for k, v in ex.absolute.items() if k != spec.key}
             if ex.name == "navigate":
@@ -1190,12 +1199,18 @@ def _opening(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     field_name = spec.absolute or "percent_open"
     act, word = _last(plan, ("act.tilt", "act.open", "act.close", "act.increase", "act.decrease", "act.set",
                              "act.move"))
+    if act == "act.open" and spec.tilts and len(plan.acts) > 1 and plan.words[-2] in plan.tilt_open and \
+            plan.acts[-1] == plan.acts[-1] & {"act.open", "filler", "amt.to"}:
+        act = "act.tilt"  # "tilt the sunroof open": open is where tilting takes it
     if act == "act.tilt" and spec.tilts:
         return {"position": -int(a.fraction) if a.fraction is not None else -100}  # "tilt it halfway"
     opening = act in ("act.open", "act.increase")
     closing = act in ("act.close", "act.decrease")
     if act is None and plan.args.get("direction"):  # "and mine just a crack" after a window was opened
         opening, closing = plan.args["direction"] > 0, plan.args["direction"] < 0
+    slid = _dir(plan, ("dir.back", "dir.forward")) if spec.tilts and act in (None, "act.move") else None
+    if slid is not None:  # "slide the sunroof back": a sliding roof opens backwards
+        opening, closing = slid == "dir.back", slid == "dir.forward"
     n = a.last("percent", None)
     if n is not None and 0 <= n.value <= 100 or (n is not None and n.unit == "percent"):
         if n.relative:

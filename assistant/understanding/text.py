@@ -41,7 +41,8 @@ def _tables(language: str) -> tuple[list[tuple[re.Pattern[str], Any]], dict[str,
 
         contractions.append((re.compile(rf"\b([a-z]+)'s(?= ({after})\b)"), contracted))
     nums = data["numbers"]
-    words = {"hundred": nums["hundred"], "point": nums["point"], "minus": nums["minus"], "and": nums["and"]}
+    words = {"hundred": nums["hundred"], "point": nums["point"], "minus": nums["minus"], "and": nums["and"],
+             "a": nums.get("a_hundred", "")}
     return contractions, dict(nums["units"]), dict(nums["tens"]), words
 
 
@@ -138,6 +139,9 @@ def _read_number(words: list[str], i: int, language: str) -> tuple[int | float, 
     if _is_digits(w):
         value: int | float = float(w) if "." in w else int(w)
         used = 1
+    elif w == special["a"] and i + 1 < len(words) and words[i + 1] == special["hundred"]:
+        one = next(k for k, v in units.items() if v == 1)
+        value, used = _read_integer_words([one] + words[i + 1:], 0, units, tens, special)  # "a hundred and ten"
     elif w in tens or w in units or w == special["hundred"]:
         value, used = _read_integer_words(words, i, units, tens, special)
         if used == 0:
