@@ -682,3 +682,31 @@ def test_a_sliding_roof_opens_backwards_and_it_is_the_roof_after_the_roof() -> N
     ctx.remember([Executed("set_sunroof", None, {"position": 100}, 0, {})], "driver")
     ctx.topic = "sunroof"
     assert P.parse("now slide it forward", "driver", ctx).calls == [("set_sunroof", {"position": 0})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("this massage is way too strong, turn it off", "driver", [("set_massage", {"level": 0})]),
+    ("the fan's too loud, turn it down", "driver", [("set_fan_speed", {"delta": -10})]),
+])
+def test_a_complaint_then_it_the_request_acts_on_what_the_complaint_names(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("tilt the sunroof, and the rear windows just a crack",
+     [("set_sunroof", {"position": -100}), ("set_window", {"delta": 25, "window": "rear"})]),
+    ("switch the AC off and the fan down to level three",
+     [("set_climate_feature", {"feature": "air_conditioning", "on": False}), ("set_fan_speed", {"level": 3})]),
+])
+def test_the_verb_carries_to_a_thing_that_says_only_how_much(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("make it nineteen-ish", "rear-left", [("set_temperature", {"celsius": 19.0})]),
+    ("everybody on twenty and all the fans on three", "driver",
+     [("set_temperature", {"celsius": 20.0, "zone": "all"}), ("set_fan_speed", {"level": 3, "zone": "all"})]),
+    ("open every single window", "driver", [("set_window", {"percent_open": 100, "window": "all"})]),
+])
+def test_approximations_and_every_single_one(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected

@@ -293,6 +293,15 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if r.kind == frames.EMPTY:
             continue
+        if r.args.get("complaint") and nxt_r is not None and nxt_r.kind == frames.FRAGMENT and nxt_r.refers \
+                and nxt_r.has("act.") and not nxt_r.has("obj.") and nxt_r.clause.sentence == cl.sentence \
+                and not nxt_r.clause.reported:
+            # "that massage is too much, switch it off": what is wrong is the reason; "it" is what it names
+            named_here = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
+            both = frames.read(lex, Clause(named_here + nxt_r.clause.chunks, cl.sentence), speaker) if named_here else None
+            if both is not None and both.kind == frames.INTENT and not both.unexplained and not both.rivals:
+                mentioned = named_here
+                continue
         if r.kind == frames.QUESTION and any(
                 n.kind == frames.FRAGMENT and n.has("act.") and not n.has("obj.") for n in readings[i:]):
             # "the sunroof is tilted; open it fully instead", "is the window open? close it": what "it" is
@@ -530,6 +539,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             reread = frames.read(lex, Clause(lex.chunk(ctx.verb.split()) + cl.chunks, cl.sentence), speaker)
             if reread.kind == frames.INTENT and reread.tool == plan.tool and not reread.unexplained and not reread.rivals:
                 r, plan = reread, Plan.of(lex, reread)  # "open my window" - "and the sunroof": open it too
+        if r.kind == frames.INTENT and not plan.acts and not plan.dirs and not plan.amount.empty \
+                and not plan.amount.numbers and plan.amount.named is None and not r.has("dir.") and previous is not None \
+                and previous in plans and previous.source == "explicit" and previous.tool != plan.tool \
+                and previous.verbs and cl.sentence == previous.sentence and cl.joined_by in lex.group("list_joiners"):
+            reread = frames.read(lex, Clause(list(previous.verbs) + cl.chunks, cl.sentence), speaker)
+            if reread.kind == frames.INTENT and reread.tool == plan.tool and not reread.unexplained and not reread.rivals:
+                r, plan = reread, Plan.of(lex, reread)  # "open the sunroof, and the back windows just a bit": open them
         if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
             follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
             mine = [p for p in follow or [] if p.tool == plan.tool and p.feature == plan.feature]
