@@ -710,3 +710,40 @@ def test_the_verb_carries_to_a_thing_that_says_only_how_much(text: str, expected
 ])
 def test_approximations_and_every_single_one(text: str, seat: str, expected: list) -> None:
     assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("the fan's blowing straight in my face, aim it at my feet", "driver", [("set_air_distribution", {"direction": "down"})]),
+    ("the air's hitting my chest, move it up to the windscreen", "passenger", [("set_air_distribution", {"direction": "up"})]),
+    ("I'd like the driver's zone at 18 and the passenger's zone at 24", "driver",
+     [("set_temperature", {"celsius": 18.0, "zone": "driver"}), ("set_temperature", {"celsius": 24.0, "zone": "passenger"})]),
+])
+def test_how_a_thing_is_then_what_is_wanted_of_it(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("take the seat cooling up to full", [("set_seat_ventilation", {"level": 3})]),
+    ("take the temperature down to 19", [("set_temperature", {"celsius": 19.0})]),
+    ("take me to the airport", [("navigate", {"place": "airport"})]),
+    ("push me all the way forward, as far forward as possible", [("move_seat", {"position_mm": 0})]),
+])
+def test_take_as_a_verb_of_setting_and_one_request_said_twice(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_an_undo_after_a_question_back_undoes_nothing_older() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_seat_heating", "passenger", {"seat": "passenger", "level": 3}, 0, {})], "driver")
+    asked = P.parse("and the one in the back", "driver", ctx)
+    assert asked.ask is not None
+    ctx.pending = asked.pending
+    assert not [c for c in P.parse("forget that, take it back", "driver", ctx).calls if c[0] != "reply_only"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("scoot me all the way back", [("move_seat", {"position_mm": 300})]),
+    ("open the windows all the way", [("set_window", {"percent_open": 100, "window": "all"})]),
+])
+def test_all_the_way_is_an_amount_not_every_seat(text: str, expected: list) -> None:
+    assert calls(text) == expected

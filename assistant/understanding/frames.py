@@ -143,7 +143,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     if question is not None:
         return question
     situation = find_pattern(lex, words)
-    statement = _statement(lex, words)
+    statement = is_statement(lex, words)
     reply = _outside(lex, clause, chunks, content)
     if reply is not None and not (situation is not None and (statement or _within(situation[2], chunks, None))):
         return reply
@@ -353,13 +353,25 @@ def _question(lex: Lexicon, clause: Clause, content: list[Chunk], words: list[st
     return r
 
 
-def _statement(lex: Lexicon, words: list[str]) -> bool:
+def is_statement(lex: Lexicon, words: list[str]) -> bool:
     """A subject and a verb of being first: "I'm sitting too upright", "my knees are squashed"."""
     k = 0
     while k < len(words) - 1 and words[k] in lex.group("interjections"):
         k += 1  # "okay, it's clear now"
     head = words[k:k + 4]
+    if any(head[:len(p.split())] == p.split() for p in lex.group("wishes")):
+        return False  # "I would like the driver's zone at 18": a request
     return bool(head) and head[0] in lex.group("subjects") and any(w in lex.group("being") for w in head[1:])
+
+
+def describes(lex: Lexicon, words: list[str]) -> bool:
+    """How a thing is, not what the speaker wants: "the fan's blowing in my face" (not "I would like ...")."""
+    k = 0
+    while k < len(words) - 1 and words[k] in lex.group("interjections"):
+        k += 1
+    head = words[k:k + 4]
+    return bool(head) and head[0] in lex.group("subjects") and head[0] not in lex.group("speakers") and any(
+        w in lex.words("frame", "state_words") for w in head[1:])
 
 
 def _starts(words: list[str], phrases: list[str]) -> bool:

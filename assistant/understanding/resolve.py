@@ -293,10 +293,18 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if r.kind == frames.EMPTY:
             continue
-        if r.args.get("complaint") and nxt_r is not None and nxt_r.kind == frames.FRAGMENT and nxt_r.refers \
-                and nxt_r.has("act.") and not nxt_r.has("obj.") and nxt_r.clause.sentence == cl.sentence \
+        if r.kind == frames.INTENT and frames.describes(lex, cl.words) and any(
+                o.kind == frames.INTENT and o.tool == r.tool and o.clause.sentence == cl.sentence
+                and not o.clause.reported and not frames.describes(lex, o.clause.words) for o in readings[i:]):
+            # "the fan's blowing right in my face, point it at my feet": how it is now, then what is wanted
+            mentioned = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
+            continue
+        if (r.args.get("complaint") or r.kind == frames.SITUATION) and nxt_r is not None \
+                and nxt_r.kind == frames.FRAGMENT and nxt_r.refers \
+                and nxt_r.has("act.", "dir.") and not nxt_r.has("obj.") and nxt_r.clause.sentence == cl.sentence \
                 and not nxt_r.clause.reported:
-            # "that massage is too much, switch it off": what is wrong is the reason; "it" is what it names
+            # "that massage is too much, switch it off", "the air's blowing in my face, can it go down to my feet":
+            # what is wrong is the reason; "it" is what it names
             named_here = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
             both = frames.read(lex, Clause(named_here + nxt_r.clause.chunks, cl.sentence), speaker) if named_here else None
             if both is not None and both.kind == frames.INTENT and not both.unexplained and not both.rivals:
@@ -496,6 +504,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 plans.append(plan)
                 previous, antecedent = plan, None
                 continue
+            if nxt is not None and nxt.kind == frames.INTENT and not nxt.clause.reported and not nxt.clause.correction \
+                    and nxt.clause.sentence == cl.sentence and nxt.clause.joined_by == "," and not plan.objects \
+                    and not plan.refers and previous is None:
+                joined = frames.read(lex, Clause(r.clause.chunks + nxt.clause.chunks, cl.sentence), speaker)
+                if joined.kind == frames.INTENT and joined.tool == nxt.tool and not joined.unexplained and not joined.rivals:
+                    readings[i] = joined  # "sit me all the way up, fully upright": one request, said twice
+                    continue
             if nxt is not None and not nxt.clause.reported and not nxt.clause.correction and (
                     (plan.zones and not plan.acts and plan.amount.empty and nxt.kind in (frames.INTENT, frames.FRAGMENT))
                     or (nxt.kind == frames.FRAGMENT and plan.objects != Plan.of(lex, nxt).objects)
@@ -513,7 +528,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                     plans.append(plan)
                     previous = plan
                     continue
-            if mentioned and plan.acts and not plan.objects:
+            if mentioned and plan.acts and (not plan.objects or plan.refers):
                 # "the twins keep fiddling with the windows, close both back ones"
                 reread = frames.read(lex, Clause(mentioned + r.clause.chunks, cl.sentence), speaker)
                 if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
@@ -782,7 +797,8 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     where it acted, with the new value; "more" keeps the last step's direction.
     """
     if frag.undo:
-        return [Plan("undo", args={"undo": True})] if ctx.last else None
+        # after a question back, the request asked about never happened: undoing an older one would be a guess
+        return [Plan("undo", args={"undo": True})] if ctx.last and ctx.pending is None else None
     # the last turn's request: what it did, or what it asked for when that was refused
     # ("I can only move the driver's seat while the car is stopped" - "okay, then the passenger seat")
     last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried

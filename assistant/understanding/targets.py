@@ -95,7 +95,9 @@ def _is_side(lex: Lexicon, c: Chunk, chunks: list[Chunk], i: int, side_nouns: se
 
 def plural(lex: Lexicon, chunks: list[Chunk]) -> bool:
     """Whether the clause speaks of several windows or seats ("the back windows", "both")."""
-    return any(w in lex.group("plural") for c in chunks for w in c.text.split()) or any(c.has("frame.both") for c in chunks)
+    # "all the way back" is an amount, not all seats
+    return any(w in lex.group("plural") for c in chunks if not c.has("amt.") for w in c.text.split()) or any(
+        c.has("frame.both") for c in chunks)
 
 
 def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: str | None,
