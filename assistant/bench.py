@@ -274,8 +274,8 @@ def bench_speech(settings: Settings, cases: Path | None = None) -> list[str]:
         lines += [row(f"speech-to-text, {len(unfamiliar)} unfamiliar ({cases.name if cases else ''})", other_stt),
                   f"  unfamiliar spoken requests right: {ok}/{len(unfamiliar)}" if verdict else ""]
     lines.append(header(f"Live: a microphone paced in real time, end of voice -> CAN confirmed (end silence "
-                        f"{endpoint:.0f} ms; transcription starts at the first {settings.speech.pause_s * 1000:.0f} ms "
-                        "pause)"))
+                        f"{endpoint:.0f} ms; transcription starts after a {settings.speech.early_start_s * 1000:.0f} ms "
+                        f"gap, early end at a {settings.speech.pause_s * 1000:.0f} ms pause)"))
     for name in ("familiar", "unfamiliar") if unfamiliar else ("familiar",):
         plain, early = got[f"live_{name}_False"], got[f"live_{name}_True"]
         lines.append(row(f"{name}: plain end silence", plain.latencies))
@@ -357,8 +357,8 @@ async def _live_listening(runner: BatchRunner, recordings: list[Any], *, held: b
             session = Session(car.gateway)
             seat = case.get("seat", "driver") if case else "driver"
             listener = Listener(runner.speech_engines.stt.transcribe, end_silence_s=sp.end_silence_s,
-                                max_s=sp.max_utterance_s, pause_s=sp.pause_s, early_end=early_end,
-                                hanging_silence_s=sp.hanging_silence_s,
+                                max_s=sp.max_utterance_s, pause_s=sp.pause_s, early_start_s=sp.early_start_s,
+                                early_end=early_end, hanging_silence_s=sp.hanging_silence_s,
                                 judge=lambda text, s=session, seat=seat: runner.pipeline.understanding.account(
                                     text, seat, s.context))
             flags = SileroVad().speech_frames(audio)

@@ -127,7 +127,10 @@ class SpeechConfig(_Section):
     end_silence_s: float = Field(default=0.5, gt=0.1, le=3)
     """Silence that ends an utterance when listening live, in seconds."""
     pause_s: float = Field(default=0.2, ge=0.05, le=1)
-    """Silence after which the audio so far is transcribed in the background, in seconds."""
+    """Silence after which a complete, sure transcript may end the utterance (early end), in seconds."""
+    early_start_s: float = Field(default=0.1, ge=0.03, le=1)
+    """Silence after which the audio so far is transcribed in the background, in seconds: shorter than
+    ``pause_s``, so that the transcript is ready soon after the pause (it is dropped if the speaker goes on)."""
     early_end: bool = True
     """Act on the transcript made at that pause, without waiting out the end silence, when it is a
     complete request the recogniser was sure of."""

@@ -312,3 +312,46 @@ def test_hypotheses_thread_lock_free(understanding: Any) -> None:
     for t in threads:
         t.join()
     assert all(results) and len(results) == 150 and repr(context) == before
+
+
+def test_transcription_starts_at_a_short_gap_and_acts_only_after_the_pause(understanding: Any, tmp_path: Path) -> None:
+    """The transcript is begun after ``early_start_s`` of silence, so that it is ready soon after the pause;
+    it is acted on only once the silence has lasted ``pause_s``, and a gap the speaker talks on after is
+    not taken for the end (its transcript is dropped)."""
+    from assistant.speech.audio import read_audio
+    from assistant.speech.listen import Listener
+    from assistant.speech.vad import FRAME, SAMPLE_RATE
+
+    from assistant.speech.vad import SileroVad
+
+    def voiced(audio: np.ndarray) -> np.ndarray:  # espeak-ng's own silence before and after cut off
+        flags = SileroVad().speech_frames(audio)
+        on = [i for i, f in enumerate(flags) if f]
+        return audio[on[0] * FRAME:(on[-1] + 1) * FRAME]
+
+    first = voiced(read_audio(_espeak("open my window", tmp_path / "a.wav")))
+    rest = voiced(read_audio(_espeak("on the passenger side", tmp_path / "b.wav")))
+    gap = np.zeros(int(0.15 * SAMPLE_RATE), np.float32)  # past the 100 ms start, short of the 200 ms pause
+    mic = PacedMicrophone(np.concatenate([np.zeros(4000, np.float32), first, gap, rest]))
+    whole = len(mic.frames) * FRAME
+    started_at: list[int] = []
+
+    def transcribe(audio: np.ndarray) -> Transcript:
+        started_at.append(mic.sent)
+        long = len(audio) > whole * 0.8
+        return heard(("Open the passenger window." if long else "Open my window.", -0.1))
+
+    context = DialogueContext()
+    listener = Listener(transcribe, end_silence_s=1.0, pause_s=0.2, early_start_s=0.1, early_end=True,
+                        judge=lambda text: understanding.account(text, "driver", context))
+    try:
+        turn = listener.listen(mic)
+    finally:
+        listener.close()
+    assert turn.how == "early-end", turn
+    assert turn.transcript.text == "Open the passenger window."  # the transcript of the gap was dropped
+    assert len(started_at) >= 2  # one at the gap, one after the last word
+    after_voice = (started_at[-1] - 1 - mic.last_voiced) * FRAME / SAMPLE_RATE
+    assert after_voice < 0.2, after_voice  # begun before the pause was over
+    acted_after = (mic.sent - 1 - mic.last_voiced) * FRAME / SAMPLE_RATE
+    assert acted_after >= 0.2 - FRAME / SAMPLE_RATE, acted_after  # but acted on only after the pause

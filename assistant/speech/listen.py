@@ -1,10 +1,10 @@
 """Listening after push-to-talk: microphone frames -> VAD -> endpointing -> one transcript.
 
 The segmenter needs ``end_silence_s`` (500 ms) of silence to know that speech has ended; waiting
-for it before transcribing would add that whole wait to every command. Instead, at the first
-short pause (``pause_s``) the audio so far is transcribed in the background. If the speaker goes
-on, that transcript is stale and dropped. If it is ready while the silence lasts, the
-understanding judges it:
+for it before transcribing would add that whole wait to every command. Instead, after a short gap
+(``early_start_s``, 100 ms) the audio so far is transcribed in the background. If the speaker goes
+on, that transcript is stale and dropped. Once the silence has lasted ``pause_s`` (200 ms) and the
+transcript is ready, the understanding judges it:
 
 - a complete request the recogniser was sure of ("set the temperature to 22") ends the utterance
   at once: there is no need to wait out the end silence (*early end*);
@@ -67,12 +67,13 @@ class Listener:
     def __init__(self, transcribe: Callable[[np.ndarray], Transcript], *, end_silence_s: float = 0.5,
                  max_s: float = 15.0, timeout_s: float = 6.0, pause_s: float = 0.2,
                  judge: Judge | None = None, early_end: bool = True, hanging_silence_s: float = 1.5,
-                 early_min_logprob: float = EARLY_MIN_LOGPROB) -> None:
+                 early_min_logprob: float = EARLY_MIN_LOGPROB, early_start_s: float | None = None) -> None:
         self._transcribe = transcribe
         self.end_silence_s = end_silence_s
         self.max_s = max_s
         self.timeout_s = timeout_s
         self.pause_s = min(pause_s, end_silence_s)
+        self.early_start_s = self.pause_s if early_start_s is None else min(early_start_s, self.pause_s)
         self.judge = judge
         self.early_end = early_end and judge is not None
         self.hanging_silence_s = max(hanging_silence_s, end_silence_s)
@@ -85,7 +86,7 @@ class Listener:
         sp = settings.speech
         return cls(stt.transcribe, end_silence_s=sp.end_silence_s, max_s=sp.max_utterance_s,
                    timeout_s=settings.service.listen_timeout_s, pause_s=sp.pause_s, judge=judge,
-                   early_end=sp.early_end, hanging_silence_s=sp.hanging_silence_s)
+                   early_end=sp.early_end, hanging_silence_s=sp.hanging_silence_s, early_start_s=sp.early_start_s)
 
     def complete(self, transcript: Transcript) -> bool | None:
         """True: act now; False: the request is hanging, wait longer; None: wait for the end silence."""
@@ -139,11 +140,12 @@ class Listener:
             if event is SegmentEvent.START:
                 started = True
                 tapped = released is not None and released.is_set()
-            elif event is SegmentEvent.PAUSE:
-                early = self._worker.submit(self._transcribe, np.concatenate(frames))
             elif event in (SegmentEvent.END, SegmentEvent.TIMEOUT):
                 break
-            if early is not None and not judged and early.done() and self.early_end:
+            if seg.in_speech and early is None and silence >= self.early_start_s - 1e-9:
+                early = self._worker.submit(self._transcribe, np.concatenate(frames))  # a gap: maybe the end
+            if early is not None and not judged and silence >= self.pause_s - 1e-9 and early.done() \
+                    and self.early_end:
                 judged = True
                 verdict = self.complete(early.result())
                 if verdict is True:
