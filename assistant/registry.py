@@ -174,8 +174,8 @@ REGISTRY: dict[str, ToolSpec] = {t.name: t for t in [
         maximum=LEVELS, minimum=1, named={"low": 1, "medium": 2, "high": 3}, on={"level": 3}, off={"level": 0},
         leaf=_side("HeatingCooling"), restore=lambda v: {"level": level_of(int(v))}, what="seat",  # type: ignore[arg-type]
         senses=senses([["obj.seat_heating"], ["obj.seat", "act.warm"], ["obj.seat", "feel.cold"],
-                       ["obj.seat", "feel.hot"], ["obj.seat", "obj.heating"]],
-                      [*_SEAT_LEVEL_TAKES, "obj.seat_heating", "obj.heating", "act.warm", "feel."],
+                       ["obj.seat", "feel.hot"], ["obj.seat", "obj.heating"], ["obj.backrest", "act.warm"]],
+                      [*_SEAT_LEVEL_TAKES, "obj.seat_heating", "obj.heating", "act.warm", "feel.", "obj.backrest"],
                       strong=["obj.seat_heating"])),
     ToolSpec(
         "set_seat_ventilation", shape="level", warms=-1, noun="ventilation",

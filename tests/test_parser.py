@@ -747,3 +747,30 @@ def test_an_undo_after_a_question_back_undoes_nothing_older() -> None:
 ])
 def test_all_the_way_is_an_amount_not_every_seat(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("it's pretty warm on my side", "passenger", [("set_temperature", {"delta": -1.0})]),
+    ("heat the driver's seat and mine, level two each", "passenger",
+     [("set_seat_heating", {"level": 2, "seat": "driver"}), ("set_seat_heating", {"level": 2})]),
+    ("put the massage whatsit on, the gentlest one", "driver", [("set_massage", {"level": 1})]),
+    ("move my seat back a bit, we're crawling through a parking garage", "driver", [("move_seat", {"delta_mm": 25})]),
+])
+def test_warm_said_of_how_it_is_each_a_thing_word_and_where_we_are(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize("text", ["if I wanted to stop at a charger later, could you do that?",
+                                  "what if I set it to sixteen, would that be too cold"])
+def test_a_hypothetical_asked_about_changes_nothing(text: str) -> None:
+    assert calls(text) == [("reply_only", {"reason": "capability"})]
+
+
+def test_a_seat_moves_back_its_heating_does_not() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_seat_heating", "driver", {"seat": "driver", "level": 3}, 0, {})], "driver")
+    assert not [c for c in P.parse("and mine back a little too", "driver", ctx).calls if c[0] == "set_seat_heating"]
+    ctx = DialogueContext()
+    ctx.remember([Executed("recline_seat", "driver", {"seat": "driver", "degrees": 15.0}, 0, {})], "driver")
+    ctx.topic = "backrest"
+    assert P.parse("warm it as well, on low", "driver", ctx).calls == [("set_seat_heating", {"level": 1, "seat": "driver"})]

@@ -161,6 +161,9 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     if remark is not None and (best is None or best.kind != INTENT or best.tool in (None, REMARK_TOOL)
                                and not best.has("act.") and not best.has("obj.temperature")):
         return remark
+    if remark is not None and statement and best is not None and all(
+            c.has("feel.") for c in best.chunks if c.has("act.") and not c.has("filler")):
+        return remark  # "it's warm on my side": how it feels (too warm), not "warm it"
     if best is not None and best.kind == INTENT and best.unexplained and statement:
         return Reading(clause, INERT, chunks=chunks, unexplained=best.unexplained)  # "the glass is all fogged"
     if best is not None:

@@ -367,9 +367,17 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             unsure.append(cl.text)
             named = True
             continue
+        if r.kind == frames.NAVIGATE and "category" in r.args and not r.has("act.") \
+                and frames.is_statement(lex, cl.words) and any(
+                    o.kind == frames.INTENT and o.clause.sentence == cl.sentence and not o.clause.reported
+                    and o.tool not in (None, "navigate") for o in readings if o is not r):
+            continue  # "slide my seat back a bit, we're just creeping through the car park": where we are
         if r.kind == frames.INTENT and r.rivals and not r.unexplained:
+            same = previous.tool if previous is not None else ctx.function if ctx.speaker == speaker else None
+            if same in r.rivals:
+                r = dataclasses.replace(r, rivals=[], tool=same)  # "cool my seat down, like, ventilation level one"
             settled = _weak(lex, Plan.of(lex, r), r, previous, speaker, ctx, mentioned)
-            if settled.object_chunks and settled.tool not in (r.tool, *r.rivals):
+            if r.rivals and settled.object_chunks and settled.tool not in (r.tool, *r.rivals):
                 r = dataclasses.replace(r, rivals=[], tool=settled.tool)  # "switch mine to cooling": the seat's
         if r.kind == frames.INTENT and (r.unexplained or r.rivals):
             why = f"{r.tool} leaves {[c.text for c in r.unexplained]}" if r.unexplained else \
@@ -438,7 +446,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and cl.joined_by not in lex.group("list_joiners"):  # "close the sunroof and open my window instead": both
             cl.correction = True  # "heat the passenger seat - oh wait, she's asleep - heat mine instead"
         if r.kind == frames.INTENT and previous is not None and previous in plans and previous.tool is not None \
-                and plan.tool != previous.tool and not cl.correction and cl.joined_by == "," \
+                and not cl.correction and cl.joined_by == "," \
                 and cl.sentence == previous.sentence and not r.zones and not r.amount.empty and previous.amount.empty \
                 and previous.source == "explicit" and not r.has("act."):
             again = frames.read_as(lex, cl, previous.tool)
@@ -491,6 +499,12 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 target = _fragment_into(previous, plan)
                 if target is previous:
                     merged = previous.override(plan)
+                    if not plan.zones and not plan.amount.empty and any(
+                            c.text in lex.group("distributive") for c in cl.chunks):
+                        for k, other in enumerate(plans):  # "heat my seat and the passenger's, level one each"
+                            if other is not previous and other.source == "explicit" and other.amount.empty \
+                                    and other.sentence == previous.sentence and _takes(other, plan):
+                                plans[k] = other.override(plan)
                     plans[plans.index(previous)] = merged
                     previous = merged
                 else:
@@ -823,6 +837,10 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
             continue
         if any(not spec.senses.accepts(o) for o in frag.objects if o not in _LOOSE_OBJECTS):
             continue  # "move my seat a bit lower" after the fan: the seat is not the fan
+        moves = [g & _POSITIONAL for g in frag.dirs if g & _POSITIONAL]
+        if moves and len(moves) == len(frag.dirs) and not frag.acts and not frag.amount.numbers and not any(
+                spec.senses.accepts(x) for g in moves for x in g):
+            continue  # "and mine back a bit too" after the seat heating: a seat moves back, the heating does not
         own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
             and ctx.speaker == speaker else []
         if says_value and ex.before and any("act.on" in g for g in frag.acts) and _switched_off(ex) and (
@@ -852,6 +870,7 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
 
 
 _UNKNOWN = "?"
+_POSITIONAL = frozenset({"dir.back", "dir.forward"})
 
 
 def _known(person: str | None) -> str | None:
