@@ -774,3 +774,16 @@ def test_a_seat_moves_back_its_heating_does_not() -> None:
     ctx.remember([Executed("recline_seat", "driver", {"seat": "driver", "degrees": 15.0}, 0, {})], "driver")
     ctx.topic = "backrest"
     assert P.parse("warm it as well, on low", "driver", ctx).calls == [("set_seat_heating", {"level": 1, "seat": "driver"})]
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("slide the passenger seat back a bit so she can stretch her legs", "driver",
+     [("move_seat", {"delta_mm": 25, "seat": "passenger"})]),
+    ("turn the fan up so that the windows clear", "driver", [("set_fan_speed", {"delta": 10})]),
+    ("make it a touch cooler back here overall", "rear-left", [("set_temperature", {"delta": -1.0})]),
+    ("let a bit of air in through my window", "rear-left", [("set_window", {"delta": 25})]),
+    ("the glass in front of me is all fogged up", "driver",
+     [("set_climate_feature", {"feature": "front_defroster", "on": True})]),
+])
+def test_what_a_request_is_for_and_words_around_it(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected

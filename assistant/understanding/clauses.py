@@ -8,6 +8,8 @@ else's words is not for the car. The grammar of one clause is ``frames.py``'s.
 
 from __future__ import annotations
 
+import dataclasses
+
 import functools
 
 from dataclasses import dataclass, field
@@ -122,6 +124,7 @@ def split(lex: Lexicon, chunks: list[Chunk]) -> list[Clause]:
         current.append(c)
     close()
     clauses = [part for cl in clauses for part in _pairs(cl)]
+    clauses = [part for cl in clauses for part in _purpose(lex, cl)]
     for cl in clauses:
         cl.ends_with = ends.get(cl.sentence, "")
     _mark_retractions(clauses)
@@ -233,6 +236,22 @@ def _pairs(cl: Clause) -> list[Clause]:
     parts.append(cl.chunks[start:])
     return [Clause(p, cl.sentence, correction=cl.correction and n == 0, question=cl.question, notes=list(cl.notes))
             for n, p in enumerate(parts) if p]
+
+
+def _purpose(lex: Lexicon, cl: Clause) -> list[Clause]:
+    """ "move the passenger seat forward a bit so I can see the mirror": what the request is for is its
+    reason, no request of its own (the note "quiet")."""
+    purposes = [tuple(p.split()) for p in lex.words("frame", "purpose")]
+    words = cl.words
+    at = _find_any(words, purposes)
+    if at is None or at == 0:
+        return [cl]
+    k = next((j for j, c in enumerate(cl.chunks) if sum(len(x.text.split()) for x in cl.chunks[:j]) >= at), None)
+    if k is None or k == 0 or sum(len(x.text.split()) for x in cl.chunks[:k]) != at \
+            or not any(c.has("act.", "obj.") for c in cl.chunks[:k]):
+        return [cl]
+    reason = dataclasses.replace(cl, chunks=cl.chunks[k:], notes=[*cl.notes, "quiet"], joined_by=cl.chunks[k].text)
+    return [dataclasses.replace(cl, chunks=cl.chunks[:k]), reason]
 
 
 def _mark_retractions(clauses: list[Clause]) -> None:

@@ -25,7 +25,7 @@ _NOT_SENSES = {("zone", "side_nouns"), ("zone", "not_side"), ("frame", "reporter
                ("frame", "story_time"), ("frame", "question"), ("frame", "request_questions"),
                ("frame", "state_words"), ("frame", "state_values"), ("feel", "subjects"), ("place", "lead"),
                ("place", "trail"), ("place", "nearest"), ("frame", "capability"), ("frame", "permission"),
-               ("frame", "conditions"), ("frame", "motion"), ("frame", "hypothetical"),
+               ("frame", "conditions"), ("frame", "motion"), ("frame", "hypothetical"), ("frame", "purpose"),
                ("frame", "outcome")}
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
