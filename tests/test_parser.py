@@ -787,3 +787,12 @@ def test_a_seat_moves_back_its_heating_does_not() -> None:
 ])
 def test_what_a_request_is_for_and_words_around_it(text: str, seat: str, expected: list) -> None:
     assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "seat", "expected"), [
+    ("ugh, too hot, turn the heat off on my seat", "passenger", [("set_seat_heating", {"level": 0})]),
+    ("switch the fan off on my side", "driver", [("set_fan_speed", {"level": 0})]),
+    ("turn on the fan", "driver", [("set_fan_speed", {"level": 3})]),
+])
+def test_on_after_a_switch_says_where(text: str, seat: str, expected: list) -> None:
+    assert calls(text, seat) == expected

@@ -106,6 +106,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     if "quiet" in clause.notes:
         return Reading(clause, EMPTY)  # "... while driving?", "... but they're fine now"
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
+    chunks = _places_not_switches(lex, chunks)
     here = _speaker_place(lex)
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
     origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
@@ -365,6 +366,18 @@ def is_statement(lex: Lexicon, words: list[str]) -> bool:
     if any(head[:len(p.split())] == p.split() for p in lex.group("wishes")):
         return False  # "I would like the driver's zone at 18": a request
     return bool(head) and head[0] in lex.group("subjects") and any(w in lex.group("being") for w in head[1:])
+
+
+def _places_not_switches(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
+    """ "turn the heat off on the seat", "switch it off on my side": an "on" right after a switch said
+    already says where, not "on"."""
+    out = list(chunks)
+    for k in range(1, len(out) - 1):
+        c, before, after = out[k], out[k - 1], out[k + 1]
+        if c.has("act.on") and c.has("filler") and before.has("act.off", "act.on") and (
+                after.text.split()[0] in lex.group("before_things") or after.has("zone.", "obj.")):
+            out[k] = dataclasses.replace(c, senses=frozenset({"filler"}))
+    return out
 
 
 def describes(lex: Lexicon, words: list[str]) -> bool:
