@@ -306,8 +306,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             # "that massage is too much, switch it off", "the air's blowing in my face, can it go down to my feet":
             # what is wrong is the reason; "it" is what it names
             named_here = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
-            both = frames.read(lex, Clause(named_here + nxt_r.clause.chunks, cl.sentence), speaker) if named_here else None
-            if both is not None and both.kind == frames.INTENT and not both.unexplained and not both.rivals:
+            if named_here and _reread(lex, named_here + nxt_r.clause.chunks, cl.sentence, speaker):
                 mentioned = named_here
                 continue
         if r.kind == frames.QUESTION and any(
@@ -360,8 +359,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             if named_here and nxt is not None and nxt.clause.sentence == cl.sentence and nxt.refers and not any(
                     c.has("obj.") for c in nxt.clause.chunks if not c.has("act.")):
                 # "my seat's sticky, cool it down": how the thing is, then "it" - when "it" makes a request of it
-                both = frames.read(lex, Clause(_objects_only(named_here) + nxt.clause.chunks, cl.sentence), speaker)
-                if both.kind == frames.INTENT and not both.unexplained and not both.rivals:
+                if _reread(lex, _objects_only(named_here) + nxt.clause.chunks, cl.sentence, speaker):
                     mentioned = _objects_only(named_here)
                     continue
             unsure.append(cl.text)
@@ -397,8 +395,8 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and previous in plans and previous.verbs and cl.joined_by in lex.group("list_joiners") \
                 and _names_object(r):
             # "defrost the windscreen and the rear window", "close the sunroof and all the windows": one verb
-            shared = frames.read(lex, Clause(previous.verbs + r.clause.chunks, cl.sentence), speaker)
-            if shared.kind == frames.INTENT and not shared.unexplained and not shared.rivals:
+            shared = _reread(lex, previous.verbs + r.clause.chunks, cl.sentence, speaker)
+            if shared is not None:
                 r = shared
                 plan = Plan.of(lex, r)
         nxt_r = readings[i] if i < len(readings) else None
@@ -521,8 +519,8 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             if nxt is not None and nxt.kind == frames.INTENT and not nxt.clause.reported and not nxt.clause.correction \
                     and nxt.clause.sentence == cl.sentence and nxt.clause.joined_by == "," and not plan.objects \
                     and not plan.refers and previous is None:
-                joined = frames.read(lex, Clause(r.clause.chunks + nxt.clause.chunks, cl.sentence), speaker)
-                if joined.kind == frames.INTENT and joined.tool == nxt.tool and not joined.unexplained and not joined.rivals:
+                joined = _reread(lex, r.clause.chunks + nxt.clause.chunks, cl.sentence, speaker, tool=nxt.tool)
+                if joined is not None:
                     readings[i] = joined  # "sit me all the way up, fully upright": one request, said twice
                     continue
             if nxt is not None and not nxt.clause.reported and not nxt.clause.correction and (
@@ -536,16 +534,16 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 readings[i] = frames.read(lex, joined, speaker)
                 continue
             if verbs_of_reply and not plan.acts and plan.objects and previous is None:
-                reread = frames.read(lex, Clause(verbs_of_reply + r.clause.chunks, cl.sentence), speaker)
-                if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+                reread = _reread(lex, verbs_of_reply + r.clause.chunks, cl.sentence, speaker)
+                if reread is not None:
                     plan = Plan.of(lex, reread)  # "heat the steering wheel and my seat": the seat is heated
                     plans.append(plan)
                     previous = plan
                     continue
             if mentioned and plan.acts and (not plan.objects or plan.refers):
                 # "the twins keep fiddling with the windows, close both back ones"
-                reread = frames.read(lex, Clause(mentioned + r.clause.chunks, cl.sentence), speaker)
-                if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+                reread = _reread(lex, mentioned + r.clause.chunks, cl.sentence, speaker)
+                if reread is not None:
                     plan = Plan.of(lex, reread)
                     plans.append(plan)
                     previous = plan
@@ -565,15 +563,15 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if r.kind == frames.INTENT and not plan.acts and plan.amount.empty and not plan.dirs and previous is None \
                 and not plans and ctx.verb and ctx.last and (cl.joined_by in lex.group("list_joiners") or r.same) \
                 and ctx.function != plan.tool:
-            reread = frames.read(lex, Clause(lex.chunk(ctx.verb.split()) + cl.chunks, cl.sentence), speaker)
-            if reread.kind == frames.INTENT and reread.tool == plan.tool and not reread.unexplained and not reread.rivals:
+            reread = _reread(lex, lex.chunk(ctx.verb.split()) + cl.chunks, cl.sentence, speaker, tool=plan.tool)
+            if reread is not None:
                 r, plan = reread, Plan.of(lex, reread)  # "open my window" - "and the sunroof": open it too
         if r.kind == frames.INTENT and not plan.acts and not plan.dirs and not plan.amount.empty \
                 and not plan.amount.numbers and plan.amount.named is None and not r.has("dir.") and previous is not None \
                 and previous in plans and previous.source == "explicit" and previous.tool != plan.tool \
                 and previous.verbs and cl.sentence == previous.sentence and cl.joined_by in lex.group("list_joiners"):
-            reread = frames.read(lex, Clause(list(previous.verbs) + cl.chunks, cl.sentence), speaker)
-            if reread.kind == frames.INTENT and reread.tool == plan.tool and not reread.unexplained and not reread.rivals:
+            reread = _reread(lex, list(previous.verbs) + cl.chunks, cl.sentence, speaker, tool=plan.tool)
+            if reread is not None:
                 r, plan = reread, Plan.of(lex, reread)  # "open the sunroof, and the back windows just a bit": open them
         if r.kind == frames.INTENT and r.same and not plan.acts and plan.amount.empty and not previous and ctx.last:
             follow = _follow_up(dataclasses.replace(plan, tool=None), speaker, ctx)  # "same temperature for me"
@@ -744,8 +742,8 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
     elif ctx.topic and (plan.refers or not plan.zones):
         topics.append(lex.chunk(ctx.topic.split()))
     for topic in topics:
-        reread = frames.read(lex, Clause(list(topic) + r.clause.chunks, r.clause.sentence), speaker)
-        if reread.kind == frames.INTENT and not reread.unexplained and not reread.rivals:
+        reread = _reread(lex, list(topic) + r.clause.chunks, r.clause.sentence, speaker)
+        if reread is not None:
             better = Plan.of(lex, reread)
             better.object_chunks = list(topic)
             return better
@@ -758,6 +756,17 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
             plan.tool = last  # "five more degrees" after reclining: the backrest, not the cabin
             _inherit_context(plan, r, speaker, ctx, force=True)
     return plan
+
+
+def _reread(lex: Lexicon, chunks: list[Any], sentence: int, speaker: str,
+            tool: str | None = None) -> frames.Reading | None:
+    """``chunks`` read as one clause (words of one clause lent to another: "the air, point it at my feet",
+    "open my window" - "and the sunroof"), when that is a request fully accounted for with one tool
+    (``tool``, when given)."""
+    reading = frames.read(lex, Clause(list(chunks), sentence), speaker)
+    if reading.kind != frames.INTENT or reading.unexplained or reading.rivals or tool not in (None, reading.tool):
+        return None
+    return reading
 
 
 def _objects_only(chunks: list[Any]) -> list[Any]:
