@@ -796,3 +796,15 @@ def test_what_a_request_is_for_and_words_around_it(text: str, seat: str, expecte
 ])
 def test_on_after_a_switch_says_where(text: str, seat: str, expected: list) -> None:
     assert calls(text, seat) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("is there a chemist nearby, I need to pick up my pills", [("navigate", {"category": "pharmacy"})]),
+    ("open my window, I need to get rid of the smell", [("set_window", {"percent_open": 100})]),
+])
+def test_why_beside_a_request_is_talk_around_it(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_talk_around_nothing_is_still_not_a_request() -> None:
+    assert all(c[0] == "reply_only" for c in P.parse("I need to pick up my sister").calls)

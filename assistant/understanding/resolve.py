@@ -362,6 +362,8 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 if _reread(lex, _objects_only(named_here) + nxt.clause.chunks, cl.sentence, speaker):
                     mentioned = _objects_only(named_here)
                     continue
+            if _talk_around(lex, r, readings):
+                continue  # "is there a pharmacy around here, I need to pick up a prescription": why, not what
             unsure.append(cl.text)
             named = True
             continue
@@ -756,6 +758,18 @@ def _weak(lex: Lexicon, plan: Plan, r: Reading, previous: Plan | None, speaker: 
             plan.tool = last  # "five more degrees" after reclining: the backrest, not the cabin
             _inherit_context(plan, r, speaker, ctx, force=True)
     return plan
+
+
+def _talk_around(lex: Lexicon, r: Reading, readings: list[Reading]) -> bool:
+    """A clause that names nothing of the car, only a wish verb ("I need to pick up a prescription"), beside
+    a request in the same sentence: the speaker's reason, not a part of the request left unexplained."""
+    said = [c for c in r.clause.chunks if not c.is_filler and not c.has("polite")]
+    if any(c.has("obj.", "zone.", "amt.", "num", "dir.", "feel.", "poi.", "place.", "unsupported") for c in said):
+        return False
+    if any(c.has("act.") and not (c.senses - {"filler"}) <= {"act.set"} for c in said):
+        return False
+    return any(o is not r and o.clause.sentence == r.clause.sentence and not o.clause.reported
+               and o.kind in (frames.INTENT, frames.NAVIGATE, frames.SITUATION) for o in readings)
 
 
 def _reread(lex: Lexicon, chunks: list[Any], sentence: int, speaker: str,
