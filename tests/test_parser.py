@@ -808,3 +808,11 @@ def test_why_beside_a_request_is_talk_around_it(text: str, expected: list) -> No
 
 def test_talk_around_nothing_is_still_not_a_request() -> None:
     assert all(c[0] == "reply_only" for c in P.parse("I need to pick up my sister").calls)
+
+
+def test_the_one_in_a_district_and_going_to_see_a_place() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("navigate", None, {"category": "pharmacy"}, 0, {})], "driver")
+    assert P.parse("hmm, actually the one in Lehel", "driver", ctx).calls == [("navigate", {"place": "lehel"})]
+    assert calls("let's go and see the English Garden") == [("navigate", {"place": "english garden"})]
+    assert not [c for c in P.parse("I want to see the temperature").calls if c[0] == "navigate"]
