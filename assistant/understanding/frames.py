@@ -357,12 +357,17 @@ def _question(lex: Lexicon, clause: Clause, content: list[Chunk], words: list[st
     return r
 
 
-def is_statement(lex: Lexicon, words: list[str]) -> bool:
-    """A subject and a verb of being first: "I'm sitting too upright", "my knees are squashed"."""
+def _head(lex: Lexicon, words: list[str]) -> list[str]:
+    """The first four words of a clause after its interjections ("okay, it's clear now")."""
     k = 0
     while k < len(words) - 1 and words[k] in lex.group("interjections"):
-        k += 1  # "okay, it's clear now"
-    head = words[k:k + 4]
+        k += 1
+    return words[k:k + 4]
+
+
+def is_statement(lex: Lexicon, words: list[str]) -> bool:
+    """A subject and a verb of being first: "I'm sitting too upright", "my knees are squashed"."""
+    head = _head(lex, words)
     if any(head[:len(p.split())] == p.split() for p in lex.group("wishes")):
         return False  # "I would like the driver's zone at 18": a request
     return bool(head) and head[0] in lex.group("subjects") and any(w in lex.group("being") for w in head[1:])
@@ -382,10 +387,7 @@ def _places_not_switches(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
 
 def describes(lex: Lexicon, words: list[str]) -> bool:
     """How a thing is, not what the speaker wants: "the fan's blowing in my face" (not "I would like ...")."""
-    k = 0
-    while k < len(words) - 1 and words[k] in lex.group("interjections"):
-        k += 1
-    head = words[k:k + 4]
+    head = _head(lex, words)
     return bool(head) and head[0] in lex.group("subjects") and head[0] not in lex.group("speakers") and any(
         w in lex.words("frame", "state_words") for w in head[1:])
 

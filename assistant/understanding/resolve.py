@@ -270,7 +270,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue
         if cl.negated:
             negated_only = True
-            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            named_here = _named(r)
             if named_here:
                 mentioned = _objects_only(named_here)
             if i < len(readings) and readings[i].kind == frames.FRAGMENT and previous is not None:
@@ -297,7 +297,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 o.kind == frames.INTENT and o.tool == r.tool and o.clause.sentence == cl.sentence
                 and not o.clause.reported and not frames.describes(lex, o.clause.words) for o in readings[i:]):
             # "the fan's blowing right in my face, point it at my feet": how it is now, then what is wanted
-            mentioned = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
+            mentioned = _objects_only(_named(r))
             continue
         if (r.args.get("complaint") or r.kind == frames.SITUATION) and nxt_r is not None \
                 and nxt_r.kind == frames.FRAGMENT and nxt_r.refers \
@@ -305,14 +305,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and not nxt_r.clause.reported:
             # "that massage is too much, switch it off", "the air's blowing in my face, can it go down to my feet":
             # what is wrong is the reason; "it" is what it names
-            named_here = _objects_only([c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")])
+            named_here = _objects_only(_named(r))
             if named_here and _reread(lex, named_here + nxt_r.clause.chunks, cl.sentence, speaker):
                 mentioned = named_here
                 continue
         if r.kind == frames.QUESTION and any(
                 n.kind == frames.FRAGMENT and n.has("act.") and not n.has("obj.") for n in readings[i:]):
             # "the sunroof is tilted; open it fully instead", "is the window open? close it": what "it" is
-            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            named_here = _named(r)
             if named_here:
                 mentioned = _objects_only(named_here)
                 continue  # the request says what is wanted; how it is now needs no answer
@@ -341,7 +341,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             narrowed = _narrow(lex, previous, r, speaker)
             if narrowed:
                 continue
-            named = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            named = _named(r)
             if named:
                 mentioned = _objects_only(named)
             target = previous if previous is not None else _last_navigation(ctx) if cl.correction else None
@@ -354,7 +354,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 previous = target
             continue
         if r.kind == frames.UNCLEAR:
-            named_here = [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
+            named_here = _named(r)
             nxt = readings[i] if i < len(readings) else None
             if named_here and nxt is not None and nxt.clause.sentence == cl.sentence and nxt.refers and not any(
                     c.has("obj.") for c in nxt.clause.chunks if not c.has("act.")):
@@ -786,6 +786,11 @@ def _reread(lex: Lexicon, chunks: list[Any], sentence: int, speaker: str,
 def _objects_only(chunks: list[Any]) -> list[Any]:
     """What was named, without where: "the driver's seat" said in passing lends "seat", not "driver"."""
     return [dataclasses.replace(c, senses=frozenset(s for s in c.senses if s.startswith("obj."))) for c in chunks]
+
+
+def _named(r: Reading) -> list[Any]:
+    """The chunks of a clause that name a thing of the car (not a verb such as "heat", or a unit: "degrees")."""
+    return [c for c in r.clause.chunks if c.has("obj.") and not c.has("act.", "amt.")]
 
 
 def _names_object(r: Reading) -> bool:
