@@ -67,13 +67,13 @@ class Listener:
     def __init__(self, transcribe: Callable[[np.ndarray], Transcript], *, end_silence_s: float = 0.5,
                  max_s: float = 15.0, timeout_s: float = 6.0, pause_s: float = 0.2,
                  judge: Judge | None = None, early_end: bool = True, hanging_silence_s: float = 1.5,
-                 early_min_logprob: float = EARLY_MIN_LOGPROB, early_start_s: float | None = None) -> None:
+                 early_min_logprob: float = EARLY_MIN_LOGPROB, early_start_s: float = 0.1) -> None:
         self._transcribe = transcribe
         self.end_silence_s = end_silence_s
         self.max_s = max_s
         self.timeout_s = timeout_s
         self.pause_s = min(pause_s, end_silence_s)
-        self.early_start_s = self.pause_s if early_start_s is None else min(early_start_s, self.pause_s)
+        self.early_start_s = min(early_start_s, self.pause_s)
         self.judge = judge
         self.early_end = early_end and judge is not None
         self.hanging_silence_s = max(hanging_silence_s, end_silence_s)
