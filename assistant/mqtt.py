@@ -95,6 +95,25 @@ def payload_id(payload: bytes, max_bytes: int) -> str | None:
     return str(given)[:64]
 
 
+def _release(client: aiomqtt.Client) -> None:
+    """Close what a connection attempt left open, now, while the event loop still runs.
+
+    aiomqtt closes the socket on a clean exit only: a refused CONNACK, a timeout or a cancel
+    mid-connect (aiomqtt#377) leave paho's socket to its ``__del__``, which runs whenever the
+    collector gets to it (one leaked descriptor per retry meanwhile) and then calls back into an
+    event loop that may be closed by then. Closing it here removes the reader from the live loop;
+    unhooking the callback keeps a socket that a still-running connect thread opens later from
+    reaching a dead loop.
+    """
+    paho = client._client  # noqa: SLF001 - aiomqtt offers no public close
+    with contextlib.suppress(Exception):
+        paho._reset_sockets()  # noqa: SLF001
+    paho.on_socket_open = None
+    paho.on_socket_close = None
+    paho.on_socket_register_write = None
+    paho.on_socket_unregister_write = None
+
+
 class MqttLink:
     """One broker connection, kept alive for the life of the service."""
 
@@ -144,8 +163,9 @@ class MqttLink:
         delay = 0.5
         s = self.settings
         while not self._stopping:
+            client = self._client_for(s)
             try:
-                async with self._client_for(s) as client:
+                async with client:
                     self._client = client
                     await client.subscribe(f"{s.base}/command/#", qos=1)
                     for path, value in self._snapshot().items():
@@ -177,6 +197,7 @@ class MqttLink:
             finally:
                 self.connected.clear()
                 self._client = None
+                _release(client)
             if self._stopping:
                 break
             await asyncio.sleep(delay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 from typing import Any
@@ -154,3 +155,47 @@ def test_tls_with_password_works_and_wrong_credentials_are_refused(broker: Broke
         await asyncio.gather(task, bad_task, return_exceptions=True)
 
     asyncio.run(main())
+
+
+def _open_sockets() -> int:
+    import os
+
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
+    return count
+
+
+def test_refused_and_cancelled_connects_leave_no_socket_behind(broker: Broker) -> None:
+    """Each refused attempt and a stop mid-connect close their sockets at once, on the live loop:
+    nothing is left for the garbage collector to close into an event loop that has gone."""
+    import gc
+    import socket
+
+    silent = socket.create_server(("127.0.0.1", 0))  # takes the connection, never sends a CONNACK
+
+    async def main() -> tuple[int, int]:
+        gc.collect()
+        before = _open_sockets()
+        bad = MqttLink(MqttSettings(host="127.0.0.1", port=broker.secure_port, vehicle_id="car1",
+                                    username="carvoice", password="wrong", tls=True, ca_file=str(broker.ca_file)),
+                       dict, lambda n, c: asyncio.sleep(0))
+        hung = MqttLink(MqttSettings(host="127.0.0.1", port=silent.getsockname()[1], vehicle_id="car1"),
+                        dict, lambda n, c: asyncio.sleep(0))
+        tasks = [asyncio.create_task(bad.run()), asyncio.create_task(hung.run())]
+        await asyncio.sleep(2.0)  # three refusals (0, 0.5, 1.5 s); the silent one still waiting for CONNACK
+        assert bad.last_error and not bad.connected.is_set() and not hung.connected.is_set()
+        for link, task in zip((bad, hung), tasks):
+            await link.stop()
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.sleep(0.1)
+        return before, _open_sockets()
+
+    try:
+        before, after = asyncio.run(main())
+    finally:
+        silent.close()
+    assert after <= before, f"{after - before} sockets left open by connection attempts"
+    gc.collect()  # a paho client left with a socket would now call into the closed loop (filterwarnings=error)
