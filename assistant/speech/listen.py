@@ -11,6 +11,8 @@ transcript is ready, the understanding judges it:
 - a request that is left hanging ("set the temperature to ...") makes the listener wait longer
   (``hanging_silence_s``), so that somebody who pauses to think is not cut off;
 - anything else waits for the end silence as before.
+
+A release of the push-to-talk button after such a gap uses the transcript under way, too.
 """
 
 from __future__ import annotations
@@ -156,7 +158,8 @@ class Listener:
                     seg.end_silence_s = self.hanging_silence_s  # "set the temperature to ...": wait for the rest
         audio = np.concatenate(frames) if frames else np.zeros(0, np.float32)
         ended = time.perf_counter()
-        if early is not None and started and how != "released":
+        if early is not None and started:
+            # no speech since it began (speech drops it), so it holds every word: also on a release
             transcript = early.result()
             if how == "end":
                 how = "early"
