@@ -34,7 +34,7 @@ from assistant.events import (
 )
 from assistant.hearing import HearingConfig, choose
 from assistant.policy import Policy, Step
-from assistant.registry import TOPIC_TOOL, zone_key
+from assistant.registry import TOPIC_FEATURE, TOPIC_TOOL, zone_key
 from assistant.replies import already_reply, outcome_reply, query_reply, reply_only, success_reply
 from assistant.stages import SpeechChunk, SpeechToText, TextToSpeech, Transcript, Understanding
 from assistant.understanding.context import DialogueContext, Executed
@@ -264,7 +264,11 @@ class Pipeline:
         tried = [Executed(c.name, None, c.arguments.model_dump(exclude_none=True)) for c in understood.calls
                  if c.name in ACTING_TOOLS]
         for c in understood.calls:  # "what's it in the back?" - "set it to 19": the question names the target
-            tool = TOPIC_TOOL.get(str(getattr(c.arguments, "topic", ""))) if c.name == "get_vehicle_state" else None
+            topic = str(getattr(c.arguments, "topic", "")) if c.name == "get_vehicle_state" else ""
+            if topic in TOPIC_FEATURE and not tried:
+                tried.append(Executed("set_climate_feature", None, {"feature": TOPIC_FEATURE[topic]}))
+                continue
+            tool = TOPIC_TOOL.get(topic)
             if tool is not None and not tried:
                 key = zone_key(tool)
                 zone = getattr(c.arguments, "zone", None)

@@ -130,6 +130,12 @@ def _spoken(name: str) -> str:
     return " ".join(fold(name).replace("-", " ").replace("'", "").split())
 
 
+def _said(alternate: str) -> bool:
+    """Whether an alternate name is one people say: not a code ("ZOO" is Mülheim's airport code, "INN"
+    Innsbruck's, "dby" a transliteration key), which would turn "the zoo" or "an inn" into a city."""
+    return not alternate.isupper() and not (len(alternate) <= 3 and alternate.islower())
+
+
 def _load_cities() -> dict[str, tuple[int, Place]]:
     index: dict[str, tuple[int, Place]] = {}
     try:
@@ -145,7 +151,7 @@ def _load_cities() -> dict[str, tuple[int, Place]]:
         pop = int(city["population"])
         official = _spoken(city["name"])
         names = {official}
-        names.update(_spoken(n) for n in city.get("alternatenames", ()) if n.isascii() and len(n) > 2)
+        names.update(_spoken(n) for n in city.get("alternatenames", ()) if n.isascii() and len(n) > 2 and _said(n))
         for n in names:
             # an official name beats an alternate one; then the larger city
             rank = pop * (10 if n == official else 1)

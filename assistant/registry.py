@@ -251,6 +251,9 @@ TOPIC_TOOL = {"temperature": "set_temperature", "fan_speed": "set_fan_speed", "a
               "seat_heating": "set_seat_heating", "massage": "set_massage", "seat_position": "move_seat",
               "window": "set_window", "sunroof": "set_sunroof", "destination": "navigate"}
 """The tool a question's topic is about, for "set it to 19" after "what's the temperature in the back?"."""
+TOPIC_FEATURE = {"air_conditioning": "air_conditioning", "recirculation": "recirculation",
+                 "defroster": "front_defroster", "rear_defroster": "rear_defroster"}
+"""The climate feature a question's topic is about, for "switch it on" after "is the rear window heater on?"."""
 
 FEATURE_OF = {"obj.ac": "air_conditioning", "obj.recirculation": "recirculation", "obj.fresh_air": "recirculation",
               "obj.defroster": "front_defroster", "obj.rear_glass": "rear_defroster"}

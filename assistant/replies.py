@@ -148,9 +148,9 @@ def query_reply(step: Step, speaker: str, state: Mapping[str, VssValue]) -> str:
         return "The fan is off." if value == 0 else f"The fan is at level {value // 10}."
     if topic == "air_distribution":
         return f"The air goes {str(state[f'{HVAC}.Station.{station}.AirDistribution']).lower()}."
-    if topic in ("air_conditioning", "recirculation", "defroster"):
+    if topic in ("air_conditioning", "recirculation", "defroster", "rear_defroster"):
         feature = {"air_conditioning": "air_conditioning", "recirculation": "recirculation",
-                   "defroster": "front_defroster"}[topic]
+                   "defroster": "front_defroster", "rear_defroster": "rear_defroster"}[topic]
         on = state[FEATURE_PATH[feature]]
         return f"{_cap(FEATURE_NAMES[feature])} is {'on' if on else 'off'}."
     if topic == "seat_heating":

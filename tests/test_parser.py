@@ -816,3 +816,75 @@ def test_the_one_in_a_district_and_going_to_see_a_place() -> None:
     assert P.parse("hmm, actually the one in Lehel", "driver", ctx).calls == [("navigate", {"place": "lehel"})]
     assert calls("let's go and see the English Garden") == [("navigate", {"place": "english garden"})]
     assert not [c for c in P.parse("I want to see the temperature").calls if c[0] == "navigate"]
+
+
+def _session(turns: list[tuple[str, str]], init: dict | None = None) -> list[dict]:
+    from tests.evalkit import run_cases
+
+    cases = [{"id": f"t{i}", "text": text, "seat": seat, "session": "s", "expect": {},
+              **({"init": init} if init and i == 0 else {})} for i, (seat, text) in enumerate(turns)]
+    return [result.get("changes") or {} for _, result, _ in run_cases(cases)]
+
+
+REAR_LEFT_WINDOW = "Vehicle.Cabin.Door.Row2.DriverSide.Window.Position"
+
+
+def test_it_and_her_after_another_seat_asked_are_what_they_asked_for() -> None:
+    lock = {"Vehicle.Cabin.IsWindowChildLockEngaged": True}
+    asked = ("rear-left", "can I put my window down?")
+    assert _session([asked, ("driver", "go on, open it")], lock)[1] == {REAR_LEFT_WINDOW: 100}
+    assert _session([asked, ("driver", "open it for her")], lock)[1] == {REAR_LEFT_WINDOW: 100}
+    # a yes from the driver, with no question open, is that request on the driver's authority
+    assert _session([asked, ("driver", "yeah, go ahead")], lock)[1] == {REAR_LEFT_WINDOW: 100}
+    passenger = "Vehicle.Cabin.Door.Row1.PassengerSide.Window.Position"
+    got = _session([("passenger", "open my window"), ("driver", "close it"), ("driver", "open the window")])
+    assert got[1] == {passenger: 0}  # "it": the window just opened
+    assert got[2] == {"Vehicle.Cabin.Door.Row1.DriverSide.Window.Position": 100}  # no "it": the driver's own
+
+
+def test_the_other_side_after_another_seat_is_across_from_the_speaker() -> None:
+    got = _session([("rear-left", "open my window a crack"), ("rear-left", "close mine again"),
+                    ("rear-right", "open the one on the other side too")])
+    assert got[2] == {}  # rear left, not the speaker's own: refused (not their window)
+    heated = _session([("driver", "heat the passenger seat to level three"),
+                       ("driver", "and the other side too, but only level one")])
+    assert heated[1] == {"Vehicle.Cabin.Seat.Row1.DriverSide.HeatingCooling": 33}  # the same speaker: their own
+
+
+def test_a_question_about_the_rear_window_heater_is_about_it_and_it_can_follow() -> None:
+    assert P.parse("is the rear window heater on?", "driver").calls == [
+        ("get_vehicle_state", {"topic": "rear_defroster"})]
+    got = _session([("driver", "is the rear window heater on?"), ("driver", "switch it on")])
+    assert got[1] == {"Vehicle.Cabin.HVAC.IsRearDefrosterActive": True}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hmm, my seat's too far back", [("move_seat", {"delta_mm": -50})]),
+    ("my seat is too far forward", [("move_seat", {"delta_mm": 50})]),
+    ("the backrest is too far back", [("recline_seat", {"delta_degrees": -10})]),
+    ("just a tiny bit warmer, like half a degree", [("set_temperature", {"delta": 0.5})]),
+    ("a tiny bit warmer, two degrees", [("set_temperature", {"delta": 2.0})]),
+    ("warm my bum up, would ya", [("set_seat_heating", {"level": 3})]),
+])
+def test_complaints_of_position_and_amounts_said_after_the_request(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_steps_are_counted_from_where_it_is() -> None:
+    fan = "Vehicle.Cabin.HVAC.Station.Row1.Driver.FanSpeed"
+    got = _session([("driver", "set the fan to 5"), ("driver", "one step up"), ("driver", "two steps down"),
+                    ("driver", "fan on full"), ("driver", "undo that"),
+                    ("driver", "okay, just one step up from where it was then")])
+    assert [g.get(fan) for g in got] == [50, 60, 40, 100, 40, 50]
+    assert calls("set it to half a degree") == [("set_temperature", {"celsius": 0.5})]  # a target: out of range
+
+
+def test_a_code_in_the_gazetteer_is_no_city() -> None:
+    from assistant.config import load_settings
+    from assistant.runtime import build_places
+
+    places = build_places(load_settings())
+    assert places.resolve("zoo") is None  # "ZOO" is Mülheim's code, not a name anybody says
+    assert places.resolve("inn") is None
+    assert places.resolve("cologne").name == "Köln"  # type: ignore[union-attr]
+    assert places.resolve("innsbruck").name == "Innsbruck"  # type: ignore[union-attr]

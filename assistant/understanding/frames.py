@@ -319,7 +319,7 @@ _TOPIC_OF = {"obj.seat_heating": "seat_heating", "obj.seat_ventilation": "seat_h
              "obj.sunroof": "sunroof", "obj.window": "window", "obj.backrest": "seat_position",
              "obj.seat": "seat_position", "obj.fan": "fan_speed", "obj.ac": "air_conditioning",
              "obj.recirculation": "recirculation", "obj.fresh_air": "recirculation", "obj.defroster": "defroster",
-             "obj.rear_glass": "defroster", "obj.vents": "air_distribution", "obj.air": "air_distribution",
+             "obj.rear_glass": "rear_defroster", "obj.vents": "air_distribution", "obj.air": "air_distribution",
              "obj.temperature": "temperature", "feel.cold": "temperature", "feel.hot": "temperature",
              "obj.route": "destination"}
 

@@ -232,7 +232,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     extra: list[RawCall] = []
     unsure: list[str] = []
     person = ctx.person
-    answered = _answer_pending(lex, readings, speaker, ctx)
+    if person is None and ctx.speaker not in (None, speaker):
+        person = ctx.speaker  # "can I put my window down?" - "go on, open it for her": who just asked
+    answered = _answer_pending(lex, readings, speaker, ctx) or _go_ahead(readings, speaker, ctx)
     if answered is not None:
         return answered
     named = False  # whether what was not accounted for names a function of the car
@@ -589,7 +591,9 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                     previous.tool in REGISTRY and plan.tool in REGISTRY
                     and REGISTRY[previous.tool].key == REGISTRY[plan.tool].key == "seat")):
                 plan.zones = list(previous.zones)  # "move the passenger seat back and recline its backrest"
-            restates = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None
+            restates = any(w.split()[-1] in plan.comparative for w in plan.words) or plan.amount.degree is not None \
+                or (bool(plan.amount.numbers) and all(n.relative for n in plan.amount.numbers)
+                    and not plan.acts and not plan.dirs)  # "a tiny bit warmer, like half a degree": how much
             if previous is not None and previous.tool == plan.tool and previous in plans and not plan.zones \
                     and previous.source == plan.source == "explicit" and restates and plan.feature is None:
                 merged = previous.override(plan)  # "make it colder back here, like way colder": one request
@@ -809,7 +813,16 @@ def _bare_temperature(plan: Plan) -> bool:
 def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext, force: bool = False) -> None:
     """ "a bit warmer", "close it again": act where the same speaker's last request acted with this tool."""
     spec = REGISTRY[plan.tool] if plan.tool else None
-    if spec is None or spec.key is None or plan.zones or ctx.speaker != speaker:
+    if spec is None or spec.key is None or plan.zones:
+        return
+    if ctx.speaker != speaker:
+        if plan.refers and ctx.speaker is not None:
+            # "can I put my window down?" (rear left, refused) - the driver: "go on, open it": "it" is
+            # the one just asked about, whoever asked; without "it" ("open the window") it is the speaker's
+            last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried
+            zones = {ex.absolute.get(spec.key) or ctx.speaker for ex in last if ex.name == plan.tool}  # None: theirs
+            if len(zones) == 1 and (zone := next(iter(zones))) in SEATS:
+                plan.zones = [targets.ZoneRef(str(zone), "it")]
         return
     if ctx.function != plan.tool:
         if plan.refers and spec.key == "seat":
@@ -871,6 +884,9 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
             continue  # "and mine back a bit too" after the seat heating: a seat moves back, the heating does not
         own = [targets.ZoneRef(str(ex.absolute[spec.key]), "")] if spec.key and spec.key in ex.absolute \
             and ctx.speaker == speaker else []
+        if spec.key and frag.refers and ctx.speaker not in (None, speaker):
+            # the passenger: "open my window" - the driver: "close it": "it" is theirs (no key: their own)
+            own = [targets.ZoneRef(str(ex.absolute.get(spec.key) or ctx.speaker), "it")]
         if says_value and ex.before and any("act.on" in g for g in frag.acts) and _switched_off(ex) and (
                 frag.amount.empty and any(w.split()[0] in ("back",) or "again" in w for w in frag.words)):
             restored = restore(ex)  # "turn it back on": as it was before it was switched off
@@ -970,6 +986,24 @@ def _answer_pending(lex: Lexicon, readings: list[Reading], speaker: str, ctx: Di
     return Outcome(calls, True)
 
 
+def _go_ahead(readings: list[Reading], speaker: str, ctx: DialogueContext) -> Outcome | None:
+    """ "turn the driver's seat heating on" (the passenger: refused, not their seat) - the driver: "yeah,
+    do it": a yes with no question open, from another seat, right after a request that was not carried
+    out, asks for that request on this speaker's authority (their own seat stays the asker's)."""
+    if ctx.pending is not None or ctx.tried_done or not ctx.tried or ctx.speaker in (None, speaker):
+        return None
+    if not all(r.kind in (frames.FRAGMENT, frames.INERT, frames.REPLY, frames.EMPTY) for r in readings) \
+            or not _said(readings, "frame.yes") or _said(readings, "frame.no") \
+            or any(not (c.has("frame.yes", "frame.same", "frame.separators", "polite") or c.is_filler)
+                   for r in readings for c in r.clause.chunks):
+        return None
+    calls: list[RawCall] = []
+    for ex in ctx.tried:
+        key = REGISTRY[ex.name].key if ex.name in REGISTRY else None
+        calls.append((ex.name, {**ex.absolute, **({key: ex.absolute.get(key) or ctx.speaker} if key else {})}))
+    return Outcome(calls, True)
+
+
 def _said(readings: list[Reading], sense: str) -> bool:
     return any(c.has(sense) for r in readings for c in r.clause.chunks)
 
@@ -1032,7 +1066,7 @@ def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -
         return [(plan.tool, args)]
     zones = targets.resolve(plan.zones, speaker, recent=ctx.recent.get(plan.tool, []), person=person,
                             several=plan.several, per_seat=spec.per_seat, window=spec.key == "window",
-                            there=_last_zones(ctx))
+                            there=_last_zones(ctx), others_acted=ctx.speaker not in (None, speaker))
     if isinstance(zones, targets.Ask):
         return zones
     if plan.excluded:

@@ -101,13 +101,15 @@ def plural(lex: Lexicon, chunks: list[Chunk]) -> bool:
 
 
 def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: str | None,
-            several: bool, per_seat: bool, window: bool = False, there: list[str] | None = None) -> list[str | None] | Ask:
+            several: bool, per_seat: bool, window: bool = False, there: list[str] | None = None,
+            others_acted: bool = False) -> list[str | None] | Ask:
     """Concrete zones (None: the speaker's own), or a question back.
 
     ``recent``: the seats this tool last acted on in the session (for "the other one", "the
     left one", "both"); ``person``: the seat of the person last named ("?": somebody named whose
     seat is not known); ``several``: the clause speaks in the plural; ``per_seat``: a window or
-    seat function, where "the back window" from the driver's seat is two windows and needs asking.
+    seat function, where "the back window" from the driver's seat is two windows and needs asking;
+    ``others_acted``: ``recent`` is what another seat's request acted on.
     """
     if not found:
         return ["all"] if several and per_seat else [None]  # "close the windows", "heat the seats"
@@ -160,6 +162,8 @@ def resolve(found: list[ZoneRef], speaker: str, *, recent: list[str], person: st
             seats.append(BEHIND[base])  # type: ignore[index]
         elif k == "other":
             base = recent[-1] if recent else speaker
+            if others_acted and BESIDE.get(base) == speaker:  # type: ignore[call-overload]
+                base = speaker  # after somebody else's request nobody calls their own seat "the other side"
             named_rows = [o.kind if o.kind != "ownrow" else ROW[speaker] for o in found  # type: ignore[index]
                           if o.kind in ("front", "rear", "ownrow")]
             if named_rows and base in SEATS:

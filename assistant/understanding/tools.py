@@ -26,6 +26,7 @@ Category = Literal[
 ]
 Topic = Literal[
     "temperature", "fan_speed", "air_distribution", "air_conditioning", "recirculation", "defroster",
+    "rear_defroster",
     "seat_heating", "massage", "seat_position", "window", "sunroof", "destination",
     "outside_temperature", "speed", "child_lock",
 ]
