@@ -888,3 +888,18 @@ def test_a_code_in_the_gazetteer_is_no_city() -> None:
     assert places.resolve("inn") is None
     assert places.resolve("cologne").name == "Köln"  # type: ignore[union-attr]
     assert places.resolve("innsbruck").name == "Innsbruck"  # type: ignore[union-attr]
+
+
+def test_what_a_setting_is_compared_with_is_not_a_target() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("set_fan_speed", None, {"level": 5}, 1, {})], "driver")
+    assert P.parse("and put the back on the same level as mine", "driver", ctx).calls == [
+        ("set_fan_speed", {"level": 5, "zone": "rear"})]
+    assert P.parse("set the passenger to match mine", "driver", ctx).calls == [
+        ("set_fan_speed", {"level": 5, "zone": "passenger"})]
+
+
+def test_the_park_is_no_car_park_but_to_park_is() -> None:
+    assert calls("we need to park somewhere around here") == [("navigate", {"category": "parking"})]
+    assert calls("where can I park") == [("navigate", {"category": "parking"})]
+    assert ("navigate", {"category": "parking"}) not in calls("the kids want to go to the park")

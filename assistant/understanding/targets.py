@@ -51,6 +51,8 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
         if directions and c.has("dir."):
             continue  # "push my seat right back", "slide it to the front": a direction for a seat that moves
         kind = kinds[0]
+        if _compared_with(chunks, i):
+            continue  # "put the back on the same level as mine": what it is compared with is not a target
         if kind in ("left", "right") and not _is_side(lex, c, chunks, i, side_nouns):
             continue
         if kind == "own" and c.text in lex.group("weak_own") and len(out) > 0:
@@ -76,6 +78,16 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
         # "the window on the other side back here": "back here" is the speaker's row, not their seat
         out = [ZoneRef("ownrow", r.text) if r.kind == "own" and r.text in lex.group("own_row") else r for r in out]
     return out
+
+
+def _compared_with(chunks: list[Chunk], i: int) -> bool:
+    """Whether the zone at ``i`` follows "the same ... as", "like", "to match": the model, not the target."""
+    j = i - 1
+    while j >= 0 and chunks[j].text in ("the", "a"):
+        j -= 1
+    if j < 0 or not any(c.has("frame.same") for c in chunks[:j + 1]):
+        return False
+    return chunks[j].text in ("as", "like", "match", "to match", "as for", "as on", "as in")
 
 
 def _is_side(lex: Lexicon, c: Chunk, chunks: list[Chunk], i: int, side_nouns: set[str]) -> bool:
