@@ -29,6 +29,13 @@ _ALIASES = {
 
 _STOP = {"the", "a", "an", "to", "of", "in", "at", "munich", "please", "station"}
 
+_KIND_WORDS = (("car park", "parking"), ("parking garage", "parking"), ("parking lot", "parking"),
+               ("multi storey", "parking"), ("charging station", "charging"), ("charger", "charging"),
+               ("petrol station", "fuel"), ("gas station", "fuel"), ("filling station", "fuel"),
+               ("coffee shop", "coffee"), ("chemist", "pharmacy"))
+"""What kind of place a name says, as people say it -> as the points of interest are named
+("the Stachus underground car park" is Stachus Underground Parking)."""
+
 
 FAR_ALTERNATE_KM = 1500.0
 """A city matched by an alternate name farther than this is taken for a mishearing or a person's place."""
@@ -104,7 +111,10 @@ class Places:
         return min(candidates, key=lambda p: km_between(here, (p.latitude, p.longitude)))
 
     def _poi(self, key: str) -> Place | None:
-        words = [w for w in key.split() if w not in _STOP]
+        said = f" {key} "
+        for spoken, named in _KIND_WORDS:
+            said = said.replace(f" {spoken} ", f" {named} ")
+        words = [w for w in said.split() if w not in _STOP]
         if not words:
             return None
         best: tuple[float, Place] | None = None

@@ -903,3 +903,13 @@ def test_the_park_is_no_car_park_but_to_park_is() -> None:
     assert calls("we need to park somewhere around here") == [("navigate", {"category": "parking"})]
     assert calls("where can I park") == [("navigate", {"category": "parking"})]
     assert ("navigate", {"category": "parking"}) not in calls("the kids want to go to the park")
+
+
+def test_a_place_named_with_the_kind_people_say() -> None:
+    from assistant.config import load_settings
+    from assistant.runtime import build_places
+
+    places = build_places(load_settings())
+    assert places.resolve("stachus underground car park").name == "Stachus Underground Parking"  # type: ignore[union-attr]
+    assert places.resolve("isartor charger").name == "Isartor Charging Hub"  # type: ignore[union-attr]
+    assert places.resolve("lehel chemist").name == "Lehel Pharmacy"  # type: ignore[union-attr]
