@@ -913,3 +913,11 @@ def test_a_place_named_with_the_kind_people_say() -> None:
     assert places.resolve("stachus underground car park").name == "Stachus Underground Parking"  # type: ignore[union-attr]
     assert places.resolve("isartor charger").name == "Isartor Charging Hub"  # type: ignore[union-attr]
     assert places.resolve("lehel chemist").name == "Lehel Pharmacy"  # type: ignore[union-attr]
+
+
+def test_never_mind_then_what_instead_replaces_the_last_request() -> None:
+    ctx = DialogueContext()
+    ctx.remember([Executed("navigate", None, {"place": "ingolstadt"}, 0, {})], "driver")
+    assert P.parse("never mind, Nuremberg instead", "driver", ctx).calls == [("navigate", {"place": "nuremberg"})]
+    assert P.parse("forget it, cancel the route", "driver", ctx).calls == [("cancel_navigation", {})]
+    assert not P.parse("never mind", "driver", ctx).calls

@@ -41,7 +41,7 @@ def test_our_paraphrase_sets_reach_97_percent_with_no_wrong_action(path) -> None
 
 
 OPEN_SETS = {"natural_l.jsonl": (0.95, 2), "natural_n.jsonl": (0.95, 2), "natural_p.jsonl": (0.94, 0),
-             "natural_q.jsonl": (0.94, 1), "natural_r.jsonl": (0.97, 1)}
+             "natural_q.jsonl": (0.94, 1), "natural_r.jsonl": (0.98, 1)}
 """Sets still short of the aim (97 %, no wrong action), with the figures they have reached: a floor
 against going back, not the target. natural_l: 80.5 % with 14 wrong actions at first contact;
 natural_n (written 2026-12-03 by a helper that never read the parser): 86.8 % with 10 wrong at first contact.
@@ -50,7 +50,7 @@ after those fixes by another helper that never read the parser): 89.3 % with 7 w
 fixes of the next stop 94.9 % with none. natural_q (260 lines, written after those by a helper that never read the
 parser): 86.9 % with 10 wrong actions at first contact (85.4 % / 12 on the tree before that stop's fixes);
 94.2 % with 1 wrong after the fixes its failures led to. natural_r (250 lines, 25 sessions, written the next stop
-by a helper that never read the parser): 93.6 % with 7 wrong (2 unsafe) at first contact; 97.6 % with 1 after
+by a helper that never read the parser): 93.6 % with 7 wrong (2 unsafe) at first contact; 98.4 % with 1 after
 (nr-006, "my wife says it's cold in here", warms the passenger side as paraphrases_b's "my wife says she's too
 hot" cools it: the two sets disagree)."""
 

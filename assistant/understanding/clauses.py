@@ -180,7 +180,7 @@ def _lone_verb(lex: Lexicon, current: list[Chunk]) -> bool:
         return False  # "close it," has its object already
     c = content[0]
     has_object = any("frame.it" in lex.phrases.get((w,), ()) for w in c.text.split()[1:])  # "close it,"
-    return c.has("act.") and not c.has("obj.", "zone.", "act.navigate", "act.navigate_strong") and \
+    return c.has("act.") and not c.has("obj.", "zone.", "act.navigate", "act.navigate_strong", "frame.retract") and \
         c.text not in lex.group("comparative") and not has_object
 
 
@@ -256,10 +256,13 @@ def _purpose(lex: Lexicon, cl: Clause) -> list[Clause]:
 
 def _mark_retractions(clauses: list[Clause]) -> None:
     """A clause that only takes back ("forget it") marks itself; the resolver drops the one before."""
-    for cl in clauses:
+    for k, cl in enumerate(clauses):
         content = cl.content
         if content and all(c.has("frame.retract") for c in content):
             cl.retract = True
+            nxt = clauses[k + 1] if k + 1 < len(clauses) else None
+            if nxt is not None and nxt.sentence == cl.sentence and any(c.text == "instead" for c in nxt.chunks):
+                nxt.correction = True  # "never mind, Nuremberg instead": what replaces the last request
 
 
 def _mark_negations(lex: Lexicon, clauses: list[Clause]) -> None:
