@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from assistant.domain import SIDE, STATION
 from assistant.domain import level_of as _level_of
 from assistant.policy import FEATURE_PATH, Step
-from assistant.registry import REGISTRY
+from assistant.registry import REGISTRY, TOPIC_FEATURE
 from assistant.understanding.tools import ToolCall
 from vehicle.gateway import CommandOutcome, CommandResult
 from vehicle.signals import (
@@ -148,9 +148,8 @@ def query_reply(step: Step, speaker: str, state: Mapping[str, VssValue]) -> str:
         return "The fan is off." if value == 0 else f"The fan is at level {value // 10}."
     if topic == "air_distribution":
         return f"The air goes {str(state[f'{HVAC}.Station.{station}.AirDistribution']).lower()}."
-    if topic in ("air_conditioning", "recirculation", "defroster", "rear_defroster"):
-        feature = {"air_conditioning": "air_conditioning", "recirculation": "recirculation",
-                   "defroster": "front_defroster", "rear_defroster": "rear_defroster"}[topic]
+    if topic in TOPIC_FEATURE:
+        feature = TOPIC_FEATURE[topic]
         on = state[FEATURE_PATH[feature]]
         return f"{_cap(FEATURE_NAMES[feature])} is {'on' if on else 'off'}."
     if topic == "seat_heating":

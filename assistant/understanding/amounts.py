@@ -106,12 +106,13 @@ def _unit_and_relation(lex: Lexicon, chunks: list[Chunk], i: int) -> tuple[str |
         return unit, True  # "by 3", "another 2"
     if any(c.text in comparative or (c.text.split()[0] in comparative and not c.has("zone.")) for c in after):
         return unit, True  # "2 degrees warmer", "3 more", "two clicks up", "5 degrees more upright"
-    if unit in (None, "level") and (prev is None or prev.text not in lex.group("target")) and any(
+    untargeted = prev is None or prev.text not in lex.group("target")  # no "to" right before it
+    if unit in (None, "level") and untargeted and any(
             c.has("act.increase", "act.decrease") and not c.has("act.set", "amt.") for c in after) and not (
             unit is None and any(c.has("amt.") for c in after)):
-        return unit, True  # "one step up", "two steps down" (no "to" before it): a count of steps
+        return unit, True  # "one step up", "two steps down": a count of steps
     value = chunks[i].value if chunks[i].value is not None else lex.counts.get(chunks[i].text)
-    if unit == "degrees" and value is not None and 0 < value <= 3 and (prev is None or prev.text not in lex.group("target")):
+    if unit == "degrees" and value is not None and 0 < value <= 3 and untargeted:
         return unit, True  # "warmer, like half a degree": no cabin is set to half a degree; a change
     # "turn it up 2 degrees" (a change) against "turn it up to 24" (a target)
     j = i - 1
