@@ -33,9 +33,12 @@ def find_voice(name_or_path: str, search: list[Path]) -> Path:
 class TextToSpeech:
     """A piper voice, loaded once."""
 
-    def __init__(self, voice_path: Path, *, length_scale: float = 1.0) -> None:
+    def __init__(self, voice_path: Path, *, length_scale: float = 1.0, varied: bool = True) -> None:
         self.voice_path = voice_path
         self.length_scale = length_scale
+        self.varied = varied
+        """piper draws noise for a natural voice, so each synthesis of a sentence differs a little;
+        ``varied=False`` switches that off for recordings that must be the same every time (tests)."""
         self._voice: object | None = None
         self._lock = threading.Lock()
 
@@ -63,7 +66,8 @@ class TextToSpeech:
             self.load()
         from piper import SynthesisConfig
 
-        config = SynthesisConfig(length_scale=self.length_scale)
+        config = SynthesisConfig(length_scale=self.length_scale) if self.varied else SynthesisConfig(
+            length_scale=self.length_scale, noise_scale=0.0, noise_w_scale=0.0)
         with self._lock:
             try:
                 for chunk in self._voice.synthesize(text, syn_config=config):  # type: ignore[attr-defined]
