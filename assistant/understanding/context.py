@@ -73,6 +73,15 @@ class DialogueContext:
     """Whether the last request that asked for an action did act."""
 
     @property
+    def asked(self) -> list[Executed]:
+        """The last request's calls: what it did, or what it asked for when that was not carried out."""
+        return self.last if self.tried_done or not self.tried else self.tried
+
+    def zone_of(self, ex: Executed, key: str) -> Any:
+        """The zone, seat or window one of the last request's calls was for (none named: the asker's own)."""
+        return ex.absolute.get(key) or self.speaker
+
+    @property
     def function(self) -> str | None:
         """The tool of the last acting call."""
         return self.last[-1].name if self.last else None

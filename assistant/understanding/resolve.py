@@ -819,8 +819,7 @@ def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext,
         if plan.refers and ctx.speaker is not None:
             # "can I put my window down?" (rear left, refused) - the driver: "go on, open it": "it" is
             # the one just asked about, whoever asked; without "it" ("open the window") it is the speaker's
-            last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried
-            zones = {ex.absolute.get(spec.key) or ctx.speaker for ex in last if ex.name == plan.tool}  # None: theirs
+            zones = {ctx.zone_of(ex, spec.key) for ex in ctx.asked if ex.name == plan.tool}
             if len(zones) == 1 and (zone := next(iter(zones))) in SEATS:
                 plan.zones = [targets.ZoneRef(str(zone), "it")]
         return
@@ -856,7 +855,7 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
         return [Plan("undo", args={"undo": True})] if ctx.last and ctx.pending is None else None
     # the last turn's request: what it did, or what it asked for when that was refused
     # ("I can only move the driver's seat while the car is stopped" - "okay, then the passenger seat")
-    last = ctx.last if ctx.tried_done or not ctx.tried else ctx.tried
+    last = ctx.asked
     if not last:
         return None
     things = {(ex.name, ex.absolute.get("feature")) for ex in last}
@@ -886,7 +885,7 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
             and ctx.speaker == speaker else []
         if spec.key and frag.refers and ctx.speaker not in (None, speaker):
             # the passenger: "open my window" - the driver: "close it": "it" is theirs (no key: their own)
-            own = [targets.ZoneRef(str(ex.absolute.get(spec.key) or ctx.speaker), "it")]
+            own = [targets.ZoneRef(str(ctx.zone_of(ex, spec.key)), "it")]
         if says_value and ex.before and any("act.on" in g for g in frag.acts) and _switched_off(ex) and (
                 frag.amount.empty and any(w.split()[0] in ("back",) or "again" in w for w in frag.words)):
             restored = restore(ex)  # "turn it back on": as it was before it was switched off
@@ -1000,7 +999,7 @@ def _go_ahead(readings: list[Reading], speaker: str, ctx: DialogueContext) -> Ou
     calls: list[RawCall] = []
     for ex in ctx.tried:
         key = REGISTRY[ex.name].key if ex.name in REGISTRY else None
-        calls.append((ex.name, {**ex.absolute, **({key: ex.absolute.get(key) or ctx.speaker} if key else {})}))
+        calls.append((ex.name, {**ex.absolute, **({key: ctx.zone_of(ex, key)} if key else {})}))
     return Outcome(calls, True)
 
 
