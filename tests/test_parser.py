@@ -921,3 +921,9 @@ def test_never_mind_then_what_instead_replaces_the_last_request() -> None:
     assert P.parse("never mind, Nuremberg instead", "driver", ctx).calls == [("navigate", {"place": "nuremberg"})]
     assert P.parse("forget it, cancel the route", "driver", ctx).calls == [("cancel_navigation", {})]
     assert not P.parse("never mind", "driver", ctx).calls
+
+
+def test_going_to_before_a_verb_is_no_destination() -> None:
+    assert calls("it's gonna be a long drive, put my seat heating on low") == [("set_seat_heating", {"level": 1})]
+    assert not [c for c in P.parse("we're going to need a break soon").calls if c[0] == "navigate"]
+    assert calls("we're going to Salzburg") == [("navigate", {"place": "salzburg"})]

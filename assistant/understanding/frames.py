@@ -463,6 +463,9 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
     if not [c for c in after if not c.is_filler and not c.has("polite")]:
         after = [c for c in chunks if c.end <= strong.start]  # "to the central station you bring me"
     place = place_text(lex, after)
+    if place and strong.text.endswith(" to") and any(
+            f"{place} ".startswith(f"{v} ") for v in lex.group("infinitive_heads")):
+        return None  # "it is going to be a long drive", "I have got to get petrol": no place
     if not place and any(c.has("frame.it") for c in after):
         return Reading(clause, NAVIGATE, tool="navigate", args={"refers": "there"}, chunks=chunks)  # "navigate there"
     if not place:
