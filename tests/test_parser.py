@@ -927,3 +927,13 @@ def test_going_to_before_a_verb_is_no_destination() -> None:
     assert calls("it's gonna be a long drive, put my seat heating on low") == [("set_seat_heating", {"level": 1})]
     assert not [c for c in P.parse("we're going to need a break soon").calls if c[0] == "navigate"]
     assert calls("we're going to Salzburg") == [("navigate", {"place": "salzburg"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("switch off the blower for the rear left seat", [("set_fan_speed", {"level": 0, "zone": "rear-left"})]),
+    ("wind speed for the passenger seat to 5", [("set_fan_speed", {"level": 5, "zone": "passenger"})]),
+    ("turn on the seat fan", [("set_seat_ventilation", {"level": 3})]),
+    ("turn on ventilation for the front passenger seat", [("set_seat_ventilation", {"level": 3, "seat": "passenger"})]),
+])
+def test_the_fan_for_a_seat_is_that_seats_zone_and_the_seat_fan_its_ventilation(text: str, expected: list) -> None:
+    assert calls(text) == expected

@@ -107,6 +107,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
         return Reading(clause, EMPTY)  # "... while driving?", "... but they're fine now"
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
     chunks = _places_not_switches(lex, chunks)
+    chunks = _seats_as_places(lex, chunks)
     here = _speaker_place(lex)
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
     origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
@@ -382,6 +383,23 @@ def _places_not_switches(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
         if c.has("act.on") and c.has("filler") and before.has("act.off", "act.on") and (
                 after.text.split()[0] in lex.group("before_things") or after.has("zone.", "obj.")):
             out[k] = dataclasses.replace(c, senses=frozenset({"filler"}))
+    return out
+
+
+def _seats_as_places(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
+    """ "the blower for the rear left seat", "wind speed for the passenger seat": with the cabin's fan named,
+    a seat after "for" says whose fan it is, not that the seat's own fan is meant ("the seat fan")."""
+    if not any(c.has("obj.fan") and not c.has("obj.seat_ventilation") for c in chunks):
+        return chunks
+    marks = lex.group("seat_as_place")
+    out = list(chunks)
+    for k, c in enumerate(chunks):
+        if not c.has("obj.seat") or c.has("obj.seat_ventilation", "obj.seat_heating"):
+            continue
+        at = next((j for j in range(k - 1, max(-1, k - 5), -1) if chunks[j].text in marks), None)
+        if at is not None and all(b.has("zone.") or b.is_filler for b in chunks[at + 1:k]):
+            rest = frozenset(s for s in c.senses if s != "obj.seat")  # "rear left seat": the zone stays
+            out[k] = dataclasses.replace(c, senses=rest or frozenset({"filler"}))
     return out
 
 
