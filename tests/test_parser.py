@@ -937,3 +937,51 @@ def test_going_to_before_a_verb_is_no_destination() -> None:
 ])
 def test_the_fan_for_a_seat_is_that_seats_zone_and_the_seat_fan_its_ventilation(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+def test_a_person_named_as_the_target_is_where_they_sit_or_asked_about() -> None:
+    # "my daughter" is nobody's seat yet: asked, never the speaker's own
+    for text in ("turn on the seat heating for my daughter", "open my son's window"):
+        result = P.parse(text, "driver")
+        assert result.calls == [] and result.ask is not None, text
+    assert calls("my little one behind me is cold, warm up her seat") == [
+        ("set_seat_heating", {"level": 3, "seat": "rear-left"})]
+    assert calls("open the window next to my son, he's sitting behind the passenger") == [
+        ("set_window", {"percent_open": 100, "window": "rear-right"})]
+
+
+def test_his_is_whoever_spoke_last_and_a_follow_up_takes_an_amount_said_after_a_pause() -> None:
+    lock = {"Vehicle.Cabin.IsWindowChildLockEngaged": True}
+    got = _session([("rear-left", "open my window please"),
+                    ("driver", "ok, open the back left window halfway for him"),
+                    ("rear-right", "me too! open mine"), ("driver", "fine, his too, just a little bit")], lock)
+    assert got[1] == {REAR_LEFT_WINDOW: 50}
+    assert got[3] == {"Vehicle.Cabin.Door.Row2.PassengerSide.Window.Position": 25}
+
+
+def test_feeling_sick_is_no_trip_to_hospital_but_a_cold_back_heats_the_seat() -> None:
+    assert not [c for c in P.parse("I feel sick").calls if c[0] == "navigate"]
+    assert calls("I need a doctor") == [("navigate", {"category": "hospital"})]
+    assert calls("my lower back is cold", "passenger") == [("set_seat_heating", {"level": 3})]
+    assert calls("it's cold in the back") == [("set_temperature", {"delta": 1.0, "zone": "rear"})]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("turn the temperature all the way down", [("set_temperature", {"celsius": 16.0})]),
+    ("turn the temperature all the way up", [("set_temperature", {"celsius": 28.0})]),
+    ("fan all the way down", [("set_fan_speed", {"percent": 10})]),
+    ("fan all the way up", [("set_fan_speed", {"percent": 100})]),
+    ("put my window all the way up", [("set_window", {"percent_open": 0})]),
+    ("put my window all the way down", [("set_window", {"percent_open": 100})]),
+    ("seat heating all the way down", [("set_seat_heating", {"level": 1})]),
+    ("put my backrest all the way down", [("recline_seat", {"degrees": 45.0})]),
+    ("lower my backrest", [("recline_seat", {"delta_degrees": 10.0})]),
+    ("put the backrest up a bit", [("recline_seat", {"delta_degrees": -5.0})]),
+    ("decrease the recline", [("recline_seat", {"delta_degrees": -10.0})]),
+])
+def test_all_the_way_takes_the_direction_said_with_it(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_like_hers_is_the_model_not_the_target() -> None:
+    assert calls("lean my backrest back like hers") == [("recline_seat", {"delta_degrees": 10.0})]

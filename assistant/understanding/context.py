@@ -59,6 +59,10 @@ class DialogueContext:
     """A question waiting for its answer."""
     person: str | None = None
     """The seat of the person last named ("my daughter behind the passenger")."""
+    person_at: int = 0
+    """The request (counted like ``turns``) that named ``person``."""
+    speaker_at: int = 0
+    """The request that set ``speaker``: "his too" means whoever of the two came last."""
     topic: str | None = None
     """The words that named what the last request acted on ("seat"), for "heat it" in the next one."""
     verb: str | None = None
@@ -91,12 +95,12 @@ class DialogueContext:
         self.turns += 1
         if tried:
             self.tried, self.tried_done = tried, bool(executed)
-            self.speaker = speaker
+            self.speaker, self.speaker_at = speaker, self.turns
         if executed:
             # "no, sorry, the other one": what the correction set back is not what "it" means next
             kept = [ex for ex in executed if not any(_sets_back(ex, p) for p in self.last)]
             self.last = kept or executed
-            self.speaker = speaker
+            self.speaker, self.speaker_at = speaker, self.turns
             self.history = [executed, *self.history][:5]
             for ex in executed:
                 seat = next((v for k, v in ex.absolute.items() if k in ("zone", "seat", "window")), None)

@@ -232,12 +232,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
     extra: list[RawCall] = []
     unsure: list[str] = []
     person = ctx.person
-    if person is None and ctx.speaker not in (None, speaker):
-        person = ctx.speaker  # "can I put my window down?" - "go on, open it for her": who just asked
+    if ctx.speaker not in (None, speaker) and (person is None or ctx.speaker_at > ctx.person_at):
+        person = ctx.speaker  # "can I put my window down?" - "go on, open it for her": who asked last
     answered = _answer_pending(lex, readings, speaker, ctx) or _go_ahead(readings, speaker, ctx)
     if answered is not None:
         return answered
     named = False  # whether what was not accounted for names a function of the car
+    named_person: str | None = None  # a person this request names, for "her" in later ones
     previous: Plan | None = None
     antecedent: Plan | None = None
     mentioned: list[Any] = []
@@ -253,7 +254,7 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             continue  # a command in somebody else's words; "my wife says she's cold" is a remark about her
         mention = _person_mention(lex, r, speaker)
         if mention is not None:
-            person = mention  # _UNKNOWN: somebody named whose seat is not known ("her brother"): ask, never guess
+            person = named_person = mention  # _UNKNOWN: somebody named whose seat is not known ("her brother"): ask, never guess
             pure = not any(c.has("act.", "amt.", "num", "frame.same", "frame.it") for c in r.clause.chunks)
             if r.kind in (frames.INERT, frames.UNCLEAR) or (r.kind == frames.FRAGMENT and pure):
                 continue  # "my daughter is sitting behind the passenger": who sits where, nothing to do
@@ -338,6 +339,11 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             merged = previous.override(Plan.of(lex, degree))  # "massage on please, something gentle": how much
             plans[plans.index(previous)] = merged
             previous = merged
+            continue
+        last = plans[-1] if plans else None
+        if r.kind == frames.INERT and last is not None and last.tool is None and last.zones and not (
+                last.undo or last.acts or last.dirs or not last.amount.empty) and _degree_only(lex, r):
+            last.amount = amounts.read(lex, r.chunks)  # "his too, just a little bit": the follow-up's amount
             continue
         if r.kind == frames.INERT:
             narrowed = _narrow(lex, previous, r, speaker)
@@ -649,21 +655,21 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
         if call not in calls:
             calls.append(call)
     if unsure:
-        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=_known(person), named=named)
+        return Outcome(calls, False, reason="not understood: " + " | ".join(unsure), person=_known(named_person), named=named)
     if ask is not None and not calls:
-        return Outcome([], True, ask=ask, pending=pending, person=_known(person))
+        return Outcome([], True, ask=ask, pending=pending, person=_known(named_person))
     if not calls:
         if any(r.clause.reported for r in readings):
             return Outcome([], True, say="That sounds like somebody else's words. Tell me if you want me to do it.",
-                           person=_known(person))
+                           person=_known(named_person))
         if retracted or negated_only:
-            return Outcome([], True, say="Okay, I'll leave it as it is.", person=_known(person))
-        return Outcome([], False, reason="nothing recognised", person=_known(person))
+            return Outcome([], True, say="Okay, I'll leave it as it is.", person=_known(named_person))
+        return Outcome([], False, reason="nothing recognised", person=_known(named_person))
     topic = next((" ".join(c.text for c in p.object_chunks) if p.object_chunks else lex.data["tool_nouns"].get(p.tool)
                   for p in reversed(plans) if p.tool in lex.data["tool_nouns"]), None)
     verb = next((" ".join(c.text for c in p.verbs if c.has("act.") and not c.has("obj.")) for p in reversed(plans)
                  if p.tool in lex.data["tool_nouns"] and any(c.has("act.") and not c.has("obj.") for c in p.verbs)), None)
-    return Outcome(calls, True, ask=ask, pending=pending, person=_known(person), topic=topic, verb=verb)
+    return Outcome(calls, True, ask=ask, pending=pending, person=_known(named_person), topic=topic, verb=verb)
 
 
 # -- between clauses and turns -------------------------------------------------------------------
@@ -843,6 +849,17 @@ def _inherit_context(plan: Plan, r: Reading, speaker: str, ctx: DialogueContext,
 _LOOSE_OBJECTS = frozenset({"obj.heating", "obj.temperature"})
 
 
+def _opened(ex: Executed, spec: ToolSpec) -> int:
+    """+1 when a window call opened (or asked to open: "open mine", refused), -1 when it closed, else 0."""
+    value = ex.absolute.get(spec.absolute or "percent_open") if spec.shape == "opening" else None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        return 0  # not an opening, or a tilt
+    before = next(iter(ex.before.values()), None) if ex.before else None
+    if isinstance(before, (int, float)) and not isinstance(before, bool) and before >= 0 and before != value:
+        return 1 if value > before else -1
+    return 1 if value > 0 else -1
+
+
 def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | None:
     """A fragment at the start of a turn: the last turn's action again, with what the fragment changes.
 
@@ -896,7 +913,8 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
         if says_value:
             plan = Plan(ex.name, feature=ex.absolute.get("feature"), acts=list(frag.acts), words=list(frag.words),
                         dirs=list(frag.dirs), zones=list(frag.zones) or own, amount=copy.deepcopy(frag.amount),
-                        args={"direction": ex.direction}, several=frag.several, comparative=frag.comparative,
+                        args={"direction": ex.direction or _opened(ex, spec)}, several=frag.several,
+                        comparative=frag.comparative,
                         more=frag.more, upright_step=frag.upright_step, tilt_open=frag.tilt_open)
         else:
             values = {k: v for k, v in ex.absolute.items() if k != spec.key}
@@ -1197,9 +1215,9 @@ def _fan(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         if n.unit == "percent" or (n.unit is None and n.value > 10):
             return {"percent": int(round(n.value))}
         return {"level": int(round(n.value))}
-    if a.extreme == "max":
+    if a.extreme == "max" and sign >= 0:
         return {"percent": int(spec.maximum)}  # type: ignore[arg-type]
-    if a.extreme == "min":
+    if a.extreme in ("min", "max"):  # "turn the fan all the way down": as far as it goes, downwards
         return {"percent": int(spec.minimum)}  # type: ignore[arg-type]
     if a.fraction is not None and not sign:
         return {"percent": int(a.fraction)}  # "fan at half speed"
@@ -1252,9 +1270,9 @@ def _seat_level(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
             sign = -1 if act == "act.decrease" else 1
             return {"delta": int(sign * n.value)}
         return {"level": int(round(n.value))}
-    if a.extreme == "max":
+    if a.extreme == "max" and act != "act.decrease":
         return {"level": int(spec.maximum)}  # type: ignore[arg-type]
-    if a.extreme == "min":
+    if a.extreme in ("min", "max"):  # "the seat heating all the way down": its lowest level
         return {"level": int(spec.minimum)}  # type: ignore[arg-type]
     if a.named is not None:
         return {"level": int(spec.named[a.named])}
@@ -1292,6 +1310,15 @@ def _recline(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
     act, word = _last(plan, ("act.upright", "act.recline", "act.increase", "act.decrease"))
     d = _dir(plan, ("dir.back", "dir.forward"))
     sign = -1 if act in ("act.upright", "act.decrease") or (act is None and d == "dir.forward") else 1
+    if act in ("act.increase", "act.decrease") and d is None:
+        # a backrest lowered ("lower my backrest", "put it down a bit") lies further back; raised, it sits up
+        if act == "act.decrease" and any("dir.down" in g for g in plan.dirs):
+            sign = 1
+        elif act == "act.increase" and any("dir.up" in g for g in plan.dirs):
+            sign = -1
+    if act == "act.recline" and len(plan.acts) > 1 and "act.decrease" in plan.acts[-2] and "act.recline" in plan.acts[-1] \
+            and not any("dir.down" in g for g in plan.dirs):
+        sign = -1  # "decrease the recline": "recline" names what is decreased
     n = a.last("degrees", None)
     if n is not None:
         if n.relative:
@@ -1301,7 +1328,7 @@ def _recline(plan: Plan, spec: ToolSpec) -> dict[str, Any] | None:
         return {"degrees": float(spec.maximum if sign > 0 and a.extreme != "min" else spec.minimum)}  # type: ignore[arg-type]
     if act is None and d is None:
         return None
-    if sign < 0 and a.degree is None and word not in plan.upright_step:
+    if sign < 0 and a.degree is None and word not in plan.upright_step and act != "act.recline":
         return {"degrees": float(spec.minimum)}  # "sit me up straight"
     return {"delta_degrees": sign * _size(plan, spec)}
 

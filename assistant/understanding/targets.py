@@ -46,6 +46,10 @@ def refs(lex: Lexicon, chunks: list[Chunk], *, directions: bool = False) -> list
         if c.has("frame.both"):
             out.append(ZoneRef("both", c.text))
             continue
+        if not kinds and c.has("person.noun") and not c.has("obj.") and not _compared_with(chunks, i):
+            out.append(ZoneRef("person", c.text))  # "my son's window", "for my daughter": where that person sits
+            at.append(i)
+            continue
         if not kinds:
             continue
         if directions and c.has("dir."):
@@ -85,6 +89,8 @@ def _compared_with(chunks: list[Chunk], i: int) -> bool:
     j = i - 1
     while j >= 0 and chunks[j].text in ("the", "a"):
         j -= 1
+    if j > 0 and chunks[j].text in ("like", "as") and any(c.has("zone.") for c in chunks[:j]):
+        return True  # "lean my backrest back like hers": the target named first, then its model
     if j < 0 or not any(c.has("frame.same") for c in chunks[:j + 1]):
         return False
     return chunks[j].text in ("as", "like", "match", "to match", "as for", "as on", "as in")

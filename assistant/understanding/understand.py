@@ -172,7 +172,7 @@ class Understanding:
             parsed = self.parser.parse(text, speaker, context)
             context.pending = parsed.pending
             if parsed.person is not None:
-                context.person = parsed.person
+                context.person, context.person_at = parsed.person, context.turns + 1
             if parsed.topic is not None and parsed.sure:
                 context.topic = parsed.topic
             if parsed.sure and parsed.calls and any(n != "reply_only" for n, _ in parsed.calls):
