@@ -985,3 +985,30 @@ def test_all_the_way_takes_the_direction_said_with_it(text: str, expected: list)
 
 def test_like_hers_is_the_model_not_the_target() -> None:
     assert calls("lean my backrest back like hers") == [("recline_seat", {"delta_degrees": 10.0})]
+
+
+def test_winding_a_window_down_and_a_quote_shouted_by_the_kids() -> None:
+    assert calls("wind mine down a quarter, would ya", "rear-right") == [("set_window", {"percent_open": 25})]
+    assert calls("wind the window up") == [("set_window", {"percent_open": 0})]
+    assert not [c for c in P.parse("wind down the fan").calls if c[0] == "set_window"]
+    for text in ("the kids keep shouting 'open the sunroof', just ignore them",
+                 "my son keeps screaming turn up the heat"):
+        assert not [c for c in P.parse(text).calls if c[0] != "reply_only"], text
+
+
+def test_back_to_normal_for_her_undoes_her_last_change() -> None:
+    air = "Vehicle.Cabin.HVAC.Station.Row1.{}.AirDistribution"
+    got = _session([("driver", "air down to the footwell please"), ("passenger", "and mine"),
+                    ("driver", "actually put mine on the windscreen"), ("driver", "and back to normal for her")])
+    assert got[2] == {air.format("Driver"): "UP"}
+    assert got[3] == {air.format("Passenger"): "MIDDLE"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("lean the backrest back ten degrees", [("recline_seat", {"delta_degrees": 10.0})]),
+    ("lean the backrest back, like ten degrees", [("recline_seat", {"delta_degrees": 10.0})]),
+    ("recline my seat to 30 degrees", [("recline_seat", {"degrees": 30.0})]),
+    ("recline my seat 30 degrees", [("recline_seat", {"degrees": 30.0})]),
+])
+def test_a_few_degrees_with_the_way_a_backrest_leans_are_a_change(text: str, expected: list) -> None:
+    assert calls(text) == expected

@@ -59,6 +59,10 @@ class Amount:
         return None
 
 
+SMALL_TILT = 15
+"""Degrees of a backrest said with the way it leans and no "to": up to this many a change, more an angle."""
+
+
 def read(lex: Lexicon, chunks: list[Chunk]) -> Amount:
     """The amounts of a clause."""
     amount = Amount()
@@ -112,6 +116,9 @@ def _unit_and_relation(lex: Lexicon, chunks: list[Chunk], i: int) -> tuple[str |
             unit is None and any(c.has("amt.") for c in after)):
         return unit, True  # "one step up", "two steps down": a count of steps
     value = chunks[i].value if chunks[i].value is not None else lex.counts.get(chunks[i].text)
+    if unit == "degrees" and untargeted and value is not None and value <= SMALL_TILT and any(
+            c.has("dir.back", "dir.forward", "act.recline", "act.upright") for c in chunks[:i]):
+        return unit, True  # "lean the backrest back ten degrees": by ten, the way it leans (30 is an angle)
     if unit == "degrees" and value is not None and 0 < value <= 3 and untargeted:
         return unit, True  # "warmer, like half a degree": no cabin is set to half a degree; a change
     # "turn it up 2 degrees" (a change) against "turn it up to 24" (a target)

@@ -146,3 +146,11 @@ def _sets_back(ex: Executed, earlier: Executed) -> bool:
     if back is None or back[0] != ex.name or len(earlier.before) != 1 or set(ex.before) != set(earlier.before):
         return False
     return all(ex.absolute.get(k) == v for k, v in back[1].items())
+
+
+def moved_at(ex: Executed, seats: list[str]) -> bool:
+    """Whether ``ex`` changed the setting of one of ``seats`` ("back to normal for her")."""
+    spec = REGISTRY.get(ex.name)
+    if spec is None or spec.leaf is None or not spec.key:
+        return False
+    return any(spec.leaf(seat) in ex.before for seat in seats)  # type: ignore[arg-type]

@@ -108,6 +108,7 @@ def _read(lex: Lexicon, clause: Clause, speaker: str) -> Reading:
     chunks = [c for c in clause.chunks if not c.has("role_claim")]
     chunks = _places_not_switches(lex, chunks)
     chunks = _seats_as_places(lex, chunks)
+    chunks = _rolled_windows(lex, chunks)
     here = _speaker_place(lex)
     chunks = [c for k, c in enumerate(chunks) if not (c.has("zone.") and _after_any(chunks[max(0, k - 3):k], here))]
     origin = lex.group("origin")  # "from back here, set the driver's side to 26": where the speaker is, no target
@@ -383,6 +384,19 @@ def _places_not_switches(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
         if c.has("act.on") and c.has("filler") and before.has("act.off", "act.on") and (
                 after.text.split()[0] in lex.group("before_things") or after.has("zone.", "obj.")):
             out[k] = dataclasses.replace(c, senses=frozenset({"filler"}))
+    return out
+
+
+def _rolled_windows(lex: Lexicon, chunks: list[Chunk]) -> list[Chunk]:
+    """ "wind mine down a quarter", "roll it up": a verb that winds a window, with "up" or "down" after it,
+    says the window (and "wind" is no fan there)."""
+    lead = next((k for k, c in enumerate(chunks) if not c.is_filler and not c.has("polite")), None)
+    if lead is None or chunks[lead].text not in lex.group("window_verbs") or not any(
+            c.has("dir.up", "dir.down") for c in chunks[lead + 1:]):
+        return chunks
+    named = any(c.has("obj.") for k, c in enumerate(chunks) if k != lead)
+    out = list(chunks)
+    out[lead] = dataclasses.replace(chunks[lead], senses=frozenset({"act.set"} | (set() if named else {"obj.window"})))
     return out
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from assistant.domain import BESIDE, ROW, SEATS, seats_of, zone_of
 from assistant.registry import BARE_VALUE_TOOL, REGISTRY, REMARK_TOOL, T_MAX, T_MIN, ToolSpec
 from assistant.understanding import amounts, frames, targets
-from assistant.understanding.amounts import Amount
+from assistant.understanding.amounts import SMALL_TILT, Amount
 from assistant.understanding.clauses import Clause
 from assistant.understanding.context import DialogueContext, Executed, Pending, restore
 from assistant.understanding.frames import Reading
@@ -459,7 +459,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 and previous.source == "explicit" and not r.has("act."):
             again = frames.read_as(lex, cl, previous.tool)
             if again is not None:  # "cool my seat down, like, ventilation level one": how much, of the same thing
-                merged = previous.override(Plan.of(lex, again))
+                how_much = Plan.of(lex, again)
+                moves = any(g & {"dir.back", "dir.forward"} for g in previous.dirs) or any(
+                    g & {"act.recline", "act.upright"} for g in previous.acts)
+                if moves and previous.tool == "recline_seat":  # "lean the backrest back, like ten degrees": by ten
+                    how_much.amount.numbers = [n if n.relative or n.value > SMALL_TILT or any(
+                        c.text in lex.group("target") for c in again.chunks[:n.at]) else dataclasses.replace(n, relative=True)
+                        for n in how_much.amount.numbers]
+                merged = previous.override(how_much)
                 plans[plans.index(previous)] = merged
                 previous = merged
                 continue
@@ -869,7 +876,8 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
     """
     if frag.undo:
         # after a question back, the request asked about never happened: undoing an older one would be a guess
-        return [Plan("undo", args={"undo": True})] if ctx.last and ctx.pending is None else None
+        # "and back to normal for her": the last change where she sits, not the last change
+        return [Plan("undo", args={"undo": True}, zones=list(frag.zones))] if ctx.last and ctx.pending is None else None
     # the last turn's request: what it did, or what it asked for when that was refused
     # ("I can only move the driver's seat while the car is stopped" - "okay, then the passenger seat")
     last = ctx.asked
@@ -1042,7 +1050,13 @@ def _unzoned(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None)
 # -- building arguments ----------------------------------------------------------------------------
 def _build(plan: Plan, speaker: str, ctx: DialogueContext, person: str | None) -> list[RawCall] | targets.Ask | None:
     if plan.tool == "undo":
-        return [("undo", {k: v for k, v in plan.args.items() if k in ("tool", "feature") and v})]
+        args = {k: v for k, v in plan.args.items() if k in ("tool", "feature") and v}
+        if plan.zones:
+            seats = targets.resolve(plan.zones, speaker, recent=[], person=person, several=True, per_seat=False)
+            if not isinstance(seats, list) or not all(z in SEATS for z in seats):
+                return seats if isinstance(seats, targets.Ask) else None
+            args["seats"] = list(seats)
+        return [("undo", args)]
     if plan.tool is None and _bare_temperature(plan):
         plan.tool = BARE_VALUE_TOOL
     if plan.tool is None:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from assistant.errors import ModelError
 from assistant.replies import confirm_question, doubt_question
 from assistant.stages import Account
-from assistant.understanding.context import DialogueContext, Pending, restore
+from assistant.understanding.context import DialogueContext, Pending, moved_at, restore
 from assistant.understanding.grounding import grounded, numbers_grounded
 from assistant.understanding.model import ModelClient
 from assistant.understanding.parser import RawCall, RuleParser
@@ -250,6 +250,9 @@ class Understanding:
                 chosen = next((t for t in turns if t), [])
             else:
                 chosen = context.last
+            if args.get("seats"):  # "back to normal for her": the newest change where she sits
+                turns = [[ex for ex in turn if moved_at(ex, args["seats"])] for turn in context.history]
+                chosen = next((t for t in turns if t), [])
             for ex in chosen:
                 restored = restore(ex)
                 if restored is not None:
