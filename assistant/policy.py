@@ -19,7 +19,7 @@ from typing import Any
 from assistant.domain import GROUPS, LEVEL_PERCENT, LEVELS, SEATS, STATION
 from assistant.domain import SIDE as SEAT
 from assistant.domain import level_of as _level_of
-from assistant.places import Place, Places
+from assistant.places import Place, Places, km_between
 from assistant.understanding.context import Executed
 from assistant.understanding.tools import ToolCall
 from vehicle.signals import (
@@ -36,6 +36,9 @@ from vehicle.signals import (
     VssValue,
     default_catalog,
 )
+
+NEAR_KM = 10.0
+"""A place of the kind asked for "near" a named place must lie within this many kilometres of it."""
 
 FEATURE_PATH = {
     "air_conditioning": f"{HVAC}.IsAirConditioningActive",
@@ -272,7 +275,14 @@ class Policy:
     def _navigate(self, step: Step, a: Any, speaker: str, state: Mapping[str, VssValue]) -> None:
         here = (float(state.get(LATITUDE) or 0.0), float(state.get(LONGITUDE) or 0.0))  # type: ignore[arg-type]
         if a.category is not None:
+            if a.near is not None:  # "parking near the Olympic Park": the nearest to that place, not to the car
+                around = self.places.resolve(a.near, here if state.get(LATITUDE) is not None else None)
+                if around is None:
+                    raise Refused(f"I couldn't find {a.near} on the map.")
+                here = (around.latitude, around.longitude)
             place = self.places.nearest(a.category, here)
+            if place is not None and a.near is not None and km_between(here, (place.latitude, place.longitude)) > NEAR_KM:
+                raise Refused(f"I don't know any {a.category.replace('_', ' ')} near {around.name}.")
             if place is None:
                 raise Refused(f"I don't know any {a.category.replace('_', ' ')} nearby.")
         else:

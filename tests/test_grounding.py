@@ -21,6 +21,8 @@ from assistant.understanding.tools import make_call
         ("take me over to the marienplatz brewery", "navigate", {"place": "Brewhouse Marienplatz"}, True),
         ("route to the nearest place to charge", "navigate", {"category": "charging_station"}, True),
         ("find me a route", "navigate", {"category": "charging_station"}, False),
+        ("parking near the olympic park", "navigate", {"category": "parking", "near": "Olympic Park"}, True),
+        ("parking near the stadium", "navigate", {"category": "parking", "near": "Olympic Park"}, False),
         ("back to the office please", "navigate", {"place": "work"}, True),
         ("back to the office please", "navigate", {"place": "home"}, False),
         # a zone beyond the speaker's own must have been named

@@ -1012,3 +1012,15 @@ def test_back_to_normal_for_her_undoes_her_last_change() -> None:
 ])
 def test_a_few_degrees_with_the_way_a_backrest_leans_are_a_change(text: str, expected: list) -> None:
     assert calls(text) == expected
+
+
+def test_a_kind_of_place_near_a_named_one_and_a_kind_we_do_not_know() -> None:
+    assert calls("find parking near the Olympic Park") == [("navigate", {"category": "parking", "near": "olympic park"})]
+    assert calls("take me to a cafe close to the English Garden") == [
+        ("navigate", {"category": "cafe", "near": "english garden"})]
+    assert calls("find a cafe near me") == [("navigate", {"category": "cafe"})]
+    assert calls("take me to the Olympic Park... er, the parking deck there I mean") == [
+        ("navigate", {"category": "parking", "near": "olympic park"})]
+    # a word of its own before "shop": another kind of shop, looked up by name (and not found), no supermarket
+    assert calls("navigate to the nearest ski rental shop") == [("navigate", {"place": "ski rental shop"})]
+    assert calls("find a grocery store") == [("navigate", {"category": "supermarket"})]

@@ -109,3 +109,11 @@ def test_a_far_city_known_only_by_another_name_is_not_a_destination() -> None:
     assert nan is not None and places.resolve("nana", munich) is None
     assert places.resolve("bangkok", munich) is not None  # its own name: said on purpose
     assert places.resolve("muenchen", munich) is not None  # another name, but near
+
+
+def test_a_category_near_a_named_place_is_the_nearest_to_that_place() -> None:
+    step = plan("navigate", {"category": "parking", "near": "olympic park"})
+    assert step.place is not None and step.place.name == "Olympia Parking Deck"
+    far = plan("navigate", {"category": "pharmacy", "near": "berlin"})  # the POIs are all in Munich
+    assert far.refusal and not far.targets
+    assert plan("navigate", {"category": "cafe", "near": "atlantis under the sea"}).refusal

@@ -169,7 +169,7 @@ move_seat(position_mm 0-300 | delta_mm, seat): positive moves back
 recline_seat(degrees 0-45 | delta_degrees, seat): 0 upright, positive reclines
 set_window(percent_open 0-100 | delta, window): 100 open, 0 closed
 set_sunroof(position | delta): 100 open, 0 closed, -100 tilted
-navigate(place="..." | category=charging_station|fuel_station|parking|restaurant|cafe|hospital|pharmacy|supermarket|car_wash|hotel)
+navigate(place="..." | category=charging_station|fuel_station|parking|restaurant|cafe|hospital|pharmacy|supermarket|car_wash|hotel, near="...": around a named place, not here)
 cancel_navigation()
 get_vehicle_state(topic, zone): questions; changes nothing
 reply_only(reason=out_of_domain|unsupported_function|not_allowed|unclear|greeting, subject="..."): anything else

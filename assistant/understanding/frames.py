@@ -480,11 +480,23 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
         if verb is None and at + 1 < len(chunks) and chunks[at + 1].is_unknown and \
                 chunks[at + 1].text.split()[0] not in lex.group("place_heads"):
             return None  # "stuck behind some diesel truck": the category word names another thing
+        near_words = set(lex.words("place", "nearest"))
+        if at > 0 and chunks[at - 1].is_unknown and chunks[at - 1].text not in near_words \
+                and chunks[at].text in lex.group("kind_heads"):
+            first = at
+            while first > 0 and chunks[first - 1].is_unknown and chunks[first - 1].text not in near_words:
+                first -= 1  # "the nearest ski rental shop": another kind of shop, not a supermarket
+            return Reading(clause, NAVIGATE, tool="navigate",
+                           args={"place": " ".join(c.text for c in chunks[first:at + 1])}, chunks=chunks)
         if strong is None and not nearest and at > 0 and chunks[at - 1].is_unknown:
             place = place_text(lex, chunks)  # "actually no, Olympic Park": a name with a category word in it
             if place:
                 return Reading(clause, NAVIGATE, tool="navigate", args={"place": place}, chunks=chunks)
-        return Reading(clause, NAVIGATE, tool="navigate", args={"category": category}, chunks=chunks)
+        args: dict[str, Any] = {"category": category}
+        around = _around(lex, chunks, at)
+        if around:
+            args["near"] = around  # "parking near the Olympic Park"; "the parking deck there": around the last one
+        return Reading(clause, NAVIGATE, tool="navigate", args=args, chunks=chunks)
     home = next((c for c in content if c.has("place.home", "place.work")), None)
     if home is not None and not catalogue and (verb is not None or len(content) <= 2):
         return Reading(clause, NAVIGATE, tool="navigate",
@@ -510,6 +522,26 @@ def _navigation(lex: Lexicon, clause: Clause, chunks: list[Chunk], content: list
     if set(place.split()) <= set(lex.words("place", "nearest")) | lex.group("place_refers"):
         return Reading(clause, NAVIGATE, tool="navigate", args={"refers": place}, chunks=chunks)
     return Reading(clause, NAVIGATE, tool="navigate", args={"place": place}, chunks=chunks)
+
+
+def _around(lex: Lexicon, chunks: list[Chunk], at: int) -> str | None:
+    """The place a category is looked for around: "a cafe close to the English Garden" -> "english garden",
+    "the parking deck there" -> "there" (the place just named); None for here ("near me", "around here")."""
+    marks = lex.group("near_place")
+    nearest = any(c.text in lex.words("place", "nearest") for c in chunks[:at])
+    for k in range(at + 1, len(chunks)):
+        one, two = chunks[k].text, " ".join(c.text for c in chunks[k:k + 2])
+        width = 2 if two in marks else 1 if one in marks or (one == "to" and nearest) else 0
+        if not width:
+            if chunks[k].has("zone.there") and not chunks[k].has("obj."):
+                return "there"
+            continue
+        rest = chunks[k + width:]
+        if all(c.is_filler or c.has("zone.own", "polite") for c in rest):
+            return None  # "near me", "around here"
+        place = place_text(lex, rest)
+        return place or None
+    return None
 
 
 def place_text(lex: Lexicon, chunks: list[Chunk]) -> str:

@@ -77,9 +77,16 @@ def _destination_grounded(call: ToolCall, words: str) -> bool:
     place = getattr(call.arguments, "place", None)
     category = getattr(call.arguments, "category", None)
     if category is not None:
+        near = getattr(call.arguments, "near", None)
+        if near is not None and not _place_said(near, words):
+            return False  # the place to look around must have been said too
         return _said_any(_words()["category"].get(category, (category.replace("_", " "),)), words)
     if not place:
         return False
+    return _place_said(place, words)
+
+
+def _place_said(place: str, words: str) -> bool:
     name = normalize(place)
     favourite = _words()["favourite"].get(name)
     if favourite is not None:

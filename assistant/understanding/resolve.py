@@ -131,8 +131,10 @@ class Plan:
             out.dirs = list(other.dirs)
         for key in ("place", "category"):
             if key in other.args:
-                out.args = {k: v for k, v in out.args.items() if k not in ("place", "category", "refers")}
+                out.args = {k: v for k, v in out.args.items() if k not in ("place", "category", "refers", "near")}
                 out.args[key] = other.args[key]
+                if "near" in other.args:
+                    out.args["near"] = other.args["near"]
         out.objects |= other.objects
         return out
 
@@ -425,6 +427,14 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
                 unsure.append(f"{cl.text} (which destination?)")
                 continue
             plan.args = {"place": last.absolute.get("place")}
+        if r.kind == frames.NAVIGATE and plan.args.get("near") == "there":
+            # "take me to the Olympic Park... er, the parking deck there": around the place just named
+            named_place = next((p.args["place"] for p in reversed(plans) if p.tool == "navigate" and p.args.get("place")),
+                               None) or next((ex.absolute.get("place") for ex in reversed(ctx.last)
+                                              if ex.name == "navigate"), None)
+            plan.args = {k: v for k, v in plan.args.items() if k != "near"}
+            if named_place:
+                plan.args["near"] = named_place
         if r.kind in (frames.REMARK, frames.SITUATION) or r.args.get("complaint"):
             plan.source = "reason"
             plan.tool = plan.tool or REMARK_TOOL
@@ -1144,6 +1154,8 @@ def _close_openings(plan: Plan, speaker: str, ctx: DialogueContext, person: str 
 
 def _navigate(plan: Plan, ctx: DialogueContext) -> list[RawCall] | None:
     args = {k: v for k, v in plan.args.items() if k in ("place", "category")}
+    if "category" in args and plan.args.get("near"):
+        args["near"] = plan.args["near"]
     if args:
         return [("navigate", args)]
     last = next((ex for ex in reversed(ctx.last) if ex.name == "navigate"), None)

@@ -169,10 +169,14 @@ class NavigateArgs(_Args):
 
     place: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     category: Category | None = None
+    near: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    """With ``category``: the named place to look around ("parking near the Olympic Park"), not here."""
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NavigateArgs:
         _one_of(self, "place", "category")
+        if self.near is not None and self.category is None:
+            raise ValueError("near goes with a category")
         return self
 
 
