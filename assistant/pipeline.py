@@ -39,7 +39,7 @@ from assistant.replies import already_reply, outcome_reply, query_reply, reply_o
 from assistant.stages import SpeechChunk, SpeechToText, TextToSpeech, Transcript, Understanding
 from assistant.understanding.context import DialogueContext, Executed
 from assistant.understanding.tools import ACTING_TOOLS, ToolCall
-from assistant.understanding.understand import Source
+from assistant.understanding.understand import MODEL_FAILED, NOT_ALL, Source
 from vehicle.errors import VehicleError
 from vehicle.gateway import CanGateway, CommandOutcome, CommandResult
 from vehicle.signals import DESTINATION_NAME, VssValue
@@ -273,7 +273,9 @@ class Pipeline:
                 key = zone_key(tool)
                 zone = getattr(c.arguments, "zone", None)
                 tried.append(Executed(tool, zone, {key: zone} if key and zone else {}))
-        session.context.remember(executed, speaker, tried)
+        missed = understood.say in (NOT_ALL, MODEL_FAILED) or any(
+            c.name == "reply_only" and getattr(c.arguments, "reason", None) == "unclear" for c in understood.calls)
+        session.context.remember(executed, speaker, tried, missed=missed)
 
         after = gateway.state.snapshot()
         actuators = set(gateway.catalog.actuators) | {DESTINATION_NAME}

@@ -1024,3 +1024,13 @@ def test_a_kind_of_place_near_a_named_one_and_a_kind_we_do_not_know() -> None:
     # a word of its own before "shop": another kind of shop, looked up by name (and not found), no supermarket
     assert calls("navigate to the nearest ski rental shop") == [("navigate", {"place": "ski rental shop"})]
     assert calls("find a grocery store") == [("navigate", {"category": "supermarket"})]
+
+
+def test_me_too_after_a_request_that_was_not_understood_copies_nothing_older() -> None:
+    heating = "Vehicle.Cabin.Seat.Row{}.HeatingCooling"
+    got = _session([("passenger", "seat heating on level one please"), ("driver", "frobnicate the seat thingy"),
+                    ("rear-right", "can I have that too")])
+    assert got[0] == {heating.format("1.PassengerSide"): 33}
+    assert got[2] == {}  # what the driver asked for is not known; the passenger's heating is not it
+    kept = _session([("passenger", "seat heating on level one please"), ("rear-right", "can I have that too")])
+    assert kept[1] == {heating.format("2.PassengerSide"): 33}

@@ -75,6 +75,8 @@ class DialogueContext:
     """The acting calls the last request asked for, as said (whether or not they were carried out)."""
     tried_done: bool = True
     """Whether the last request that asked for an action did act."""
+    missed: bool = False
+    """Whether the last request was not understood: "me too" after it cannot know what it asked for."""
 
     @property
     def asked(self) -> list[Executed]:
@@ -90,9 +92,12 @@ class DialogueContext:
         """The tool of the last acting call."""
         return self.last[-1].name if self.last else None
 
-    def remember(self, executed: list[Executed], speaker: str, tried: list[Executed] | None = None) -> None:
-        """Record what the latest request did (nothing recorded when it did nothing) and what it asked for."""
+    def remember(self, executed: list[Executed], speaker: str, tried: list[Executed] | None = None,
+                 missed: bool = False) -> None:
+        """Record what the latest request did (nothing recorded when it did nothing), what it asked for, and
+        whether it was not understood at all (``missed``)."""
         self.turns += 1
+        self.missed = missed and not executed and not tried
         if tried:
             self.tried, self.tried_done = tried, bool(executed)
             self.speaker, self.speaker_at = speaker, self.turns

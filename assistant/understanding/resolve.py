@@ -898,6 +898,8 @@ def _follow_up(frag: Plan, speaker: str, ctx: DialogueContext) -> list[Plan] | N
         return None  # "switch that one off" after the front and rear defrosters went on: which one?
     out: list[Plan] = []
     says_value = bool([g for g in frag.acts if g - {"act.set"}] or frag.dirs or not frag.amount.empty)
+    if ctx.missed and not says_value:
+        return None  # "can I have that too" right after a request that was not understood: that one, unknown
     for ex in last:
         spec = REGISTRY.get(ex.name)
         feature = ex.absolute.get("feature", "")
