@@ -1034,3 +1034,25 @@ def test_me_too_after_a_request_that_was_not_understood_copies_nothing_older() -
     assert got[2] == {}  # what the driver asked for is not known; the passenger's heating is not it
     kept = _session([("passenger", "seat heating on level one please"), ("rear-right", "can I have that too")])
     assert kept[1] == {heating.format("2.PassengerSide"): 33}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ugh, that bus stinks, stop pulling air in from outside",
+     [("set_climate_feature", {"feature": "recirculation", "on": True})]),
+    ("a touch warmer, if you don't mind", [("set_temperature", {"delta": 1.0})]),
+    ("uh, could you— can you make it, um, twenty-three in here?", [("set_temperature", {"celsius": 23.0})]),
+    ("it's chilly, bump it up", [("set_temperature", {"delta": 1.0})]),
+    ("we're off to Landshut, set it up", [("navigate", {"place": "landshut"})]),
+    ("we're heading to Salzburg for the weekend", [("navigate", {"place": "salzburg"})]),
+])
+def test_talk_around_a_request_said_in_pieces(text: str, expected: list) -> None:
+    assert calls(text) == expected
+
+
+def test_back_to_a_value_goes_to_that_value_not_the_one_before() -> None:
+    temp = "Vehicle.Cabin.HVAC.Station.Row1.Driver.Temperature"
+    got = _session([("driver", "set the temperature to 22"), ("driver", "set it back to twenty"),
+                    ("driver", "put it back")])
+    assert got == [{temp: 22.0}, {temp: 20.0}, {temp: 22.0}]
+    ac = _session([("driver", "turn the AC off"), ("driver", "hmm it's getting stuffy now, put it back on")])
+    assert ac[1] == {"Vehicle.Cabin.HVAC.IsAirConditioningActive": True}

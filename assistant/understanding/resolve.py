@@ -419,6 +419,24 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             # "and the back of the seat, more lying please": the thing, then what to do with it
             readings[i] = frames.read(lex, Clause(r.clause.chunks + nxt_r.clause.chunks, cl.sentence), speaker)
             continue
+        if r.kind == frames.FRAGMENT and r.has("frame.it") and all(g <= {"act.set"} for g in plan.acts) \
+                and plan.amount.empty and not plan.dirs \
+                and not plan.zones and nxt_r is not None and nxt_r.kind == frames.FRAGMENT \
+                and nxt_r.clause.sentence == cl.sentence and not nxt_r.clause.correction:
+            # "can you make it, um, twenty-three in here": the pause cut one request in two
+            readings[i] = frames.read(lex, Clause(r.clause.chunks + nxt_r.clause.chunks, cl.sentence), speaker)
+            continue
+        here = plans[-1] if plans and plans[-1].sentence == cl.sentence else None
+        if r.kind == frames.FRAGMENT and r.has("frame.it") and here is not None and not plan.zones:
+            said = " ".join(c.text for c in cl.chunks if not c.has("polite") and c.text not in (",", "."))
+            if here.source == "explicit" and said in lex.group("confirm_request"):
+                continue  # "we're off to Landshut, set it up": the request just made, confirmed
+            if here.source == "reason" and here.tool in REGISTRY and any(
+                    g & {"act.increase", "act.decrease", "act.warm", "act.cool"} for g in plan.acts):
+                again = frames.read_as(lex, cl, here.tool)
+                if again is not None:  # "it's chilly, bump it up": "it" is what the remark is about
+                    r, plan = again, Plan.of(lex, again)
+                    plan.sentence = cl.sentence
         if r.kind == frames.NAVIGATE and "refers" in r.args:
             if previous is not None and previous.tool == "navigate":
                 continue  # "is there parking nearby? take me to the nearest one"
@@ -578,12 +596,13 @@ def resolve(lex: Lexicon, readings: list[Reading], speaker: str, ctx: DialogueCo
             # a fragment of its own: later fragments and corrections complete it ("make it, uh, twenty, no,
             # nineteen"); what is still missing at the end comes from the last turn ("okay, then four")
             plan.tool = None
-            plan.undo = r.has("frame.undo")
+            # "set it back to twenty": the value said is where it goes back to, not the one before
+            plan.undo = r.has("frame.undo") and not plan.amount.numbers
             plan.corrects = cl.correction and not plans
             plans.append(plan)
             previous = plan
             continue
-        if r.kind == frames.INTENT and r.has("frame.undo") and plan.tool is not None:
+        if r.kind == frames.INTENT and r.has("frame.undo") and plan.tool is not None and not plan.amount.numbers:
             plans.append(Plan("undo", args={"tool": plan.tool, "feature": plan.feature}))  # "undo the recirc"
             previous = plans[-1]
             continue
